@@ -1,0 +1,2 @@
+// Index CrossRef.plan (idempotent: the store ignores 'already exists').
+CREATE INDEX FOR (n:CrossRef) ON (n.plan)

@@ -1,0 +1,2 @@
+// Index Element.uid (idempotent: the store ignores 'already exists').
+CREATE INDEX FOR (n:Element) ON (n.uid)

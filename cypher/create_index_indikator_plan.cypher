@@ -1,0 +1,2 @@
+// Index Indikator.plan (idempotent: the store ignores 'already exists').
+CREATE INDEX FOR (n:Indikator) ON (n.plan)

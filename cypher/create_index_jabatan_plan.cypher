@@ -1,0 +1,2 @@
+// Index Jabatan.plan (idempotent: the store ignores 'already exists').
+CREATE INDEX FOR (n:Jabatan) ON (n.plan)

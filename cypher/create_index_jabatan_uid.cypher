@@ -1,0 +1,2 @@
+// Index Jabatan.uid (idempotent: the store ignores 'already exists').
+CREATE INDEX FOR (n:Jabatan) ON (n.uid)

@@ -1,0 +1,13 @@
+// Every element of one plan in document order, with its parents (uids, across plans too),
+// its indikator (as stored) and the ids of the jabatan that own it.
+MATCH (e:Element {plan: $plan_id})
+OPTIONAL MATCH (e)-[:CONTRIBUTES_TO]->(p:Element)
+WITH e, collect(p.uid) AS parents
+OPTIONAL MATCH (e)-[:MEASURED_BY]->(i:Indikator)
+WITH e, parents, i
+ORDER BY i.seq
+WITH e, parents, collect(i {.*}) AS indikator
+OPTIONAL MATCH (e)-[:OWNED_BY]->(j:Jabatan)
+WITH e, parents, indikator, collect(j.id) AS jabatan
+RETURN e {.*} AS element, parents, indikator, jabatan
+ORDER BY e.seq

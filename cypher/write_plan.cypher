@@ -1,0 +1,86 @@
+// Replace one plan whole, in one statement so it is visible whole or not at all
+// (the embedded engine rolls back a failing statement but has no multi-statement transactions).
+// Removes the plan's old nodes, writes the Plan, its Jabatan, Elements (labelled by level),
+// Indikator, CONTRIBUTES_TO / OWNED_BY / MEASURED_BY / REPORTS_TO edges, and CrossRef nodes for
+// parents in other plans; then resolves cross-plan references in both directions.
+// Returns the numbers written.
+OPTIONAL MATCH (old:Plan {id: $plan_id})
+DETACH DELETE old
+WITH count(*) AS _
+OPTIONAL MATCH (e:Element {plan: $plan_id})
+DETACH DELETE e
+WITH count(*) AS _
+OPTIONAL MATCH (i:Indikator {plan: $plan_id})
+DETACH DELETE i
+WITH count(*) AS _
+OPTIONAL MATCH (j:Jabatan {plan: $plan_id})
+DETACH DELETE j
+WITH count(*) AS _
+OPTIONAL MATCH (x:CrossRef {plan: $plan_id})
+DETACH DELETE x
+WITH count(*) AS _
+CREATE (p:Plan)
+SET p = $plan
+WITH count(*) AS _
+UNWIND $jabatan AS r
+CREATE (j:Jabatan)
+SET j = r
+WITH count(*) AS _
+UNWIND [r IN $elements WHERE r.level = 'tujuan'] AS r
+CREATE (n:Element:Tujuan)
+SET n = r
+WITH count(*) AS _
+UNWIND [r IN $elements WHERE r.level = 'sasaran'] AS r
+CREATE (n:Element:Sasaran)
+SET n = r
+WITH count(*) AS _
+UNWIND [r IN $elements WHERE r.level = 'program'] AS r
+CREATE (n:Element:KondisiAntara)
+SET n = r
+WITH count(*) AS _
+UNWIND [r IN $elements WHERE r.level = 'kegiatan'] AS r
+CREATE (n:Element:Kegiatan)
+SET n = r
+WITH count(*) AS _
+UNWIND [r IN $elements WHERE r.level = 'sub_kegiatan'] AS r
+CREATE (n:Element:SubKegiatan)
+SET n = r
+WITH count(*) AS _
+UNWIND $indikator AS r
+MATCH (e:Element {uid: r.element_uid})
+CREATE (e)-[:MEASURED_BY]->(i:Indikator)
+SET i = r
+WITH count(*) AS _
+UNWIND $edges AS r
+MATCH (c:Element {uid: r.child})
+MATCH (p:Element {uid: r.parent})
+CREATE (c)-[:CONTRIBUTES_TO]->(p)
+WITH count(*) AS _
+UNWIND $owners AS r
+MATCH (e:Element {uid: r.element})
+MATCH (j:Jabatan {uid: r.jabatan})
+CREATE (e)-[:OWNED_BY]->(j)
+WITH count(*) AS _
+UNWIND $reports AS r
+MATCH (j:Jabatan {uid: r.jabatan})
+MATCH (a:Jabatan {uid: r.atasan})
+CREATE (j)-[:REPORTS_TO]->(a)
+WITH count(*) AS _
+UNWIND $crossrefs AS r
+CREATE (x:CrossRef)
+SET x = r
+WITH count(*) AS _
+CALL {
+  MATCH (x:CrossRef {plan: $plan_id})
+  MATCH (c:Element {uid: x.child})
+  MATCH (p:Element {uid: x.parent})
+  CREATE (c)-[:CONTRIBUTES_TO {cross_plan: true}]->(p)
+}
+CALL {
+  MATCH (x:CrossRef {parent_plan: $plan_id})
+  MATCH (c:Element {uid: x.child})
+  MATCH (p:Element {uid: x.parent})
+  CREATE (c)-[:CONTRIBUTES_TO {cross_plan: true}]->(p)
+}
+MATCH (e:Element {plan: $plan_id})
+RETURN count(e) AS elements

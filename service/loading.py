@@ -1,0 +1,192 @@
+"""Turn validated plan documents into graph rows and write them, one atomic statement per plan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+from seed.loader import read_plans
+from service.errors import InvalidPlan, PlanProblem
+from service.models import Element, Indikator, Nilai, PlanDocument
+from service.store import GraphStore
+
+
+def uid(plan_id: str, local_id: str) -> str:
+    """Global id of an element or jabatan; the same form as a cross-plan parent reference."""
+    return f"{plan_id}/{local_id}"
+
+
+def _clean(row: dict[str, Any]) -> dict[str, Any]:
+    """Drop None values: neither engine stores null properties."""
+    return {k: v for k, v in row.items() if v is not None}
+
+
+def _nilai_json(values: dict[int, Nilai]) -> dict[str, Any]:
+    return {str(year): n.model_dump(exclude_defaults=True) for year, n in sorted(values.items())}
+
+
+def indikator_row(plan_id: str, el: Element, k: int, ind: Indikator) -> dict[str, Any]:
+    local = ind.id or f"i{k + 1}"
+    return _clean({
+        "uid": f"{uid(plan_id, el.id)}#{local}",
+        "plan": plan_id,
+        "element_uid": uid(plan_id, el.id),
+        "id": local,
+        "seq": k,
+        "name": ind.name,
+        "satuan": ind.satuan,
+        "polaritas": ind.polaritas.value if ind.polaritas else None,
+        "formula": ind.formula,
+        "sumber_data": ind.sumber_data,
+        "tipe": ind.tipe,
+        "notes": ind.notes,
+        "source_line": ind.source.line if ind.source else None,
+        "has_target": bool(ind.target),
+        "target_years": sorted(ind.target) or None,
+        # Per-year values keep raw text and parsed form; Neo4j stores no maps, so they travel as JSON.
+        "values_json": json.dumps({
+            "target": _nilai_json(ind.target),
+            "realisasi": _nilai_json(ind.realisasi),
+            "capaian": _nilai_json(ind.capaian),
+        }, ensure_ascii=False),
+    })
+
+
+def element_row(plan_id: str, seq: int, el: Element) -> dict[str, Any]:
+    a = el.anggaran
+    return _clean({
+        "uid": uid(plan_id, el.id),
+        "plan": plan_id,
+        "id": el.id,
+        "seq": seq,
+        "level": el.level.value,
+        "statement": el.statement,
+        "nomenklatur_name": el.nomenklatur.name if el.nomenklatur else None,
+        "code": el.nomenklatur.code if el.nomenklatur else None,
+        "pagu": a.pagu if a else None,
+        "anggaran_raw": a.raw if a else None,
+        "anggaran_wellformed": a.wellformed if a and a.raw is not None else None,
+        "realisasi_anggaran": a.realisasi if a else None,
+        "realisasi_raw": a.realisasi_raw if a else None,
+        "realisasi_wellformed": a.realisasi_wellformed if a and a.realisasi_raw is not None else None,
+        "source_line": el.source.line if el.source else None,
+        "source_section": el.source.section if el.source else None,
+        "notes": el.notes,
+    })
+
+
+def plan_params(doc: PlanDocument) -> dict[str, Any]:
+    """The parameters of write_plan for one document."""
+    pid = doc.plan.id
+    meta = doc.plan.model_dump(mode="json")
+    elements, indikator, edges, owners, crossrefs = [], [], [], [], []
+    for seq, el in enumerate(doc.elements):
+        elements.append(element_row(pid, seq, el))
+        indikator.extend(indikator_row(pid, el, k, ind) for k, ind in enumerate(el.indikator))
+        for parent in el.parents:
+            if "/" in parent:
+                crossrefs.append({"plan": pid, "child": uid(pid, el.id), "parent": parent,
+                                  "parent_plan": parent.split("/", 1)[0]})
+            else:
+                edges.append({"child": uid(pid, el.id), "parent": uid(pid, parent)})
+        owners.extend({"element": uid(pid, el.id), "jabatan": uid(pid, j)} for j in el.jabatan)
+    jabatan = [_clean({"uid": uid(pid, j.id), "plan": pid, "id": j.id, "seq": n, "name": j.name, "level": j.level.value,
+                       "unit": j.unit, "source_line": j.source.line if j.source else None})
+               for n, j in enumerate(doc.jabatan)]
+    reports = [{"jabatan": uid(pid, j.id), "atasan": uid(pid, j.atasan)} for j in doc.jabatan if j.atasan]
+    return {
+        "plan_id": pid,
+        "plan": _clean(meta),
+        "jabatan": jabatan,
+        "elements": elements,
+        "indikator": indikator,
+        "edges": edges,
+        "owners": owners,
+        "reports": reports,
+        "crossrefs": crossrefs,
+    }
+
+
+def _order_by_dependency(docs: list[tuple[Path, PlanDocument]]) -> list[tuple[Path, PlanDocument]]:
+    """Plans referenced by others first, so cross-plan edges resolve as each plan is written."""
+    by_id = {d.plan.id: (f, d) for f, d in docs}
+    done: list[str] = []
+    visiting: set[str] = set()
+
+    def visit(pid: str) -> None:
+        if pid in done or pid not in by_id or pid in visiting:
+            return
+        visiting.add(pid)
+        for el in by_id[pid][1].elements:
+            for parent in el.parents:
+                if "/" in parent:
+                    visit(parent.split("/", 1)[0])
+        visiting.discard(pid)
+        done.append(pid)
+
+    for f, d in docs:
+        visit(d.plan.id)
+    return [by_id[p] for p in done]
+
+
+def check_cross_plan(store: GraphStore, docs: list[tuple[Path, PlanDocument]]) -> None:
+    """Every "plan/element" parent must name a plan of this batch or of the store, and an element of it.
+
+    Raises:
+        InvalidPlan: naming file and field of each unknown reference.
+    """
+    batch = {d.plan.id: {e.id for e in d.elements} for _, d in docs}
+    stored: dict[str, set[str]] = {}
+    problems: list[PlanProblem] = []
+    for f, d in docs:
+        for i, el in enumerate(d.elements):
+            for k, parent in enumerate(el.parents):
+                if "/" not in parent:
+                    continue
+                plan_id, local = parent.split("/", 1)
+                if plan_id in batch:
+                    known = batch[plan_id]
+                else:
+                    if plan_id not in stored:
+                        stored[plan_id] = {r["id"] for r in store.read("list_plan_elements", plan_id=plan_id)}
+                    known = stored[plan_id]
+                if not known:
+                    msg = f"parent plan {plan_id!r} is neither loaded nor in this load"
+                elif local not in known:
+                    msg = f"plan {plan_id!r} has no element {local!r}"
+                else:
+                    continue
+                line = el.source.line if el.source else None
+                problems.append(PlanProblem(str(f), None, f"elements[{i}](id={el.id}).parents[{k}]",
+                                            msg + (f" (element from source line {line})" if line else "")))
+    if problems:
+        raise InvalidPlan(problems)
+
+
+def load_paths(store: GraphStore, paths: Iterable[Path | str],
+               progress: Callable[[str, int, int], None] | None = None) -> list[dict[str, Any]]:
+    """Validate every file, then write each plan atomically; nothing is written if any file is invalid.
+
+    Returns:
+        one summary per plan written: id, file, elements.
+    Raises:
+        InvalidPlan: any problem in any file (nothing written).
+    """
+    docs = read_plans(paths)
+    check_cross_plan(store, docs)
+    return write_documents(store, docs, progress)
+
+
+def write_documents(store: GraphStore, docs: list[tuple[Path, PlanDocument]],
+                    progress: Callable[[str, int, int], None] | None = None) -> list[dict[str, Any]]:
+    ordered = _order_by_dependency(docs)
+    out = []
+    for n, (f, d) in enumerate(ordered, start=1):
+        rows = store.write("write_plan", **plan_params(d))
+        out.append({"id": d.plan.id, "file": str(f), "elements": rows[0]["elements"] if rows else 0})
+        if progress:
+            progress(d.plan.id, n, len(ordered))
+    store.compact()
+    return out

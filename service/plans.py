@@ -1,0 +1,80 @@
+"""Reading plans back from the store as models: the list of plans and a plan's tree."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from service.errors import NotFound
+from service.models import IndikatorOut, Nilai, Nomenklatur, PlanSummary, PlanTree, SourceRef, TreeElement
+from service.store import GraphStore
+
+COUNT_KEYS = ("tujuan", "sasaran", "program", "kegiatan", "sub_kegiatan", "indikator", "jabatan")
+
+
+def _summary(row: dict[str, Any]) -> PlanSummary:
+    p = row["plan"]
+    return PlanSummary(
+        id=p["id"], pemda=p["pemda"], perangkat_daerah=p["perangkat_daerah"], tahun=p.get("tahun"),
+        periode=p.get("periode"), kind=p["kind"], title=p.get("title"), source_document=p.get("source_document"),
+        counts={k: int(row["counts"].get(k, 0)) for k in COUNT_KEYS},
+        anggaran_total=int(row["anggaran_total"] or 0),
+    )
+
+
+def list_plans(store: GraphStore) -> list[PlanSummary]:
+    return [_summary(r) for r in store.read("list_plans")]
+
+
+def get_plan(store: GraphStore, plan_id: str) -> PlanSummary:
+    """Raises: NotFound when no such plan is loaded."""
+    for s in list_plans(store):
+        if s.id == plan_id:
+            return s
+    raise NotFound(f"no plan {plan_id!r} is loaded")
+
+
+def _values(raw: dict[str, Any]) -> dict[int, Nilai]:
+    return {int(y): Nilai(**v) for y, v in raw.items()}
+
+
+def indikator_out(row: dict[str, Any]) -> IndikatorOut:
+    values = json.loads(row.get("values_json") or "{}")
+    return IndikatorOut(
+        id=row["id"], name=row["name"], satuan=row.get("satuan"), polaritas=row.get("polaritas"),
+        formula=row.get("formula"), sumber_data=row.get("sumber_data"),
+        target=_values(values.get("target", {})), realisasi=_values(values.get("realisasi", {})),
+        capaian=_values(values.get("capaian", {})),
+    )
+
+
+def local_ref(plan_id: str, element_uid: str) -> str:
+    """A parent as the plan file writes it: a local id in the same plan, "plan/id" across plans."""
+    prefix = plan_id + "/"
+    return element_uid[len(prefix):] if element_uid.startswith(prefix) else element_uid
+
+
+def element_out(plan_id: str, e: dict[str, Any], parents: list[str], indikator: list[dict[str, Any]],
+                jabatan: list[str]) -> TreeElement:
+    anggaran = {
+        "pagu": e.get("pagu"), "raw": e.get("anggaran_raw"), "wellformed": e.get("anggaran_wellformed"),
+        "realisasi": e.get("realisasi_anggaran"), "realisasi_raw": e.get("realisasi_raw"),
+    }
+    return TreeElement(
+        id=e["id"], level=e["level"], statement=e["statement"],
+        nomenklatur=Nomenklatur(name=e.get("nomenklatur_name"), code=e.get("code")),
+        anggaran=anggaran,
+        indikator=[indikator_out(i) for i in indikator if i],
+        parents=sorted(local_ref(plan_id, p) for p in parents),
+        jabatan=sorted(jabatan),
+        source=SourceRef(line=e.get("source_line"), section=e.get("source_section")),
+    )
+
+
+def get_tree(store: GraphStore, plan_id: str) -> PlanTree:
+    """Raises: NotFound when no such plan is loaded."""
+    summary = get_plan(store, plan_id)
+    rows = store.read("get_plan_tree", plan_id=plan_id)
+    return PlanTree(plan=summary, elements=[
+        element_out(plan_id, r["element"], r["parents"], r["indikator"], r["jabatan"]) for r in rows
+    ])

@@ -1,0 +1,258 @@
+"""The graph store: named queries from cypher/, run on Neo4j 5 or on the embedded engine."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, LiteralString, Protocol, cast
+
+from service.config import Settings
+from service.errors import GraphUnavailable, PokinError, QueryError
+
+CYPHER_DIR = Path(__file__).resolve().parent.parent / "cypher"
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+_WRITE = re.compile(r"\b(CREATE|MERGE|SET|DELETE|REMOVE|DETACH|FOREACH)\b", re.I)
+_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    """One query file: its text, the parameters it uses, and whether it writes."""
+
+    name: str
+    text: str
+    params: frozenset[str]
+    write: bool
+    description: str
+
+
+def _code_only(text: str) -> str:
+    """The query without // comments and string literals, for finding parameters and write clauses."""
+    no_comments = "\n".join(ln.split("//", 1)[0] for ln in text.splitlines())
+    return _STRING.sub("''", no_comments)
+
+
+def load_queries(directory: Path = CYPHER_DIR) -> Mapping[str, NamedQuery]:
+    """Read every .cypher file once into a frozen mapping name -> NamedQuery.
+
+    Raises:
+        QueryError: the folder is missing or a file is empty.
+    """
+    if not directory.is_dir():
+        raise QueryError(f"query folder not found: {directory}")
+    out: dict[str, NamedQuery] = {}
+    for path in sorted(directory.glob("*.cypher")):
+        text = path.read_text(encoding="utf-8")
+        code = _code_only(text)
+        if not code.strip():
+            raise QueryError(f"{path.name} holds no query")
+        description = " ".join(
+            ln.strip()[2:].strip() for ln in text.splitlines() if ln.strip().startswith("//")
+        ).strip()
+        out[path.stem] = NamedQuery(
+            name=path.stem,
+            text=text,
+            params=frozenset(_PARAM.findall(code)),
+            write=bool(_WRITE.search(code)),
+            description=description,
+        )
+    return MappingProxyType(out)
+
+
+class Engine(Protocol):
+    """What an adapter provides: run one statement, read or write, returning rows as dicts."""
+
+    name: str
+
+    def run(self, query: NamedQuery, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]: ...
+
+    def compact(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class GraphStore:
+    """Runs named queries, checking their parameters (aiosql-style undeclared/unused errors)."""
+
+    def __init__(self, engine: Engine, queries: Mapping[str, NamedQuery], timeout: float = 30.0):
+        self.engine = engine
+        self.queries = queries
+        self.timeout = timeout
+
+    def query(self, name: str, expect_write: bool | None = None, **params: Any) -> list[dict[str, Any]]:
+        """Run query `name` with exactly the parameters it declares.
+
+        Raises:
+            QueryError: unknown query, missing or unused parameters, or read/write mismatch.
+            GraphUnavailable: the engine cannot be reached.
+        """
+        q = self.queries.get(name)
+        if q is None:
+            raise QueryError(f"unknown query {name!r}; known: {', '.join(sorted(self.queries))}")
+        missing = q.params - params.keys()
+        unused = params.keys() - q.params
+        if missing:
+            raise QueryError(f"query {name!r} needs parameter(s) {', '.join(sorted(missing))}")
+        if unused:
+            raise QueryError(f"query {name!r} does not use parameter(s) {', '.join(sorted(unused))}")
+        if expect_write is not None and expect_write != q.write:
+            raise QueryError(f"query {name!r} is a {'write' if q.write else 'read'} query")
+        return self.engine.run(q, params, self.timeout)
+
+    def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        return self.query(name, expect_write=False, **params)
+
+    def write(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        return self.query(name, expect_write=True, **params)
+
+    def ensure_schema(self) -> None:
+        """Create the indexes (files named create_index_*); an index that exists already is fine."""
+        for name in sorted(n for n in self.queries if n.startswith("create_index_")):
+            try:
+                self.write(name)
+            except PokinError as e:
+                if "already" not in str(e).lower() and "equivalent" not in str(e).lower():
+                    raise
+
+    def compact(self) -> None:
+        self.engine.compact()
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+# ---- adapters ---------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """Driver values to plain Python: OrderedDict -> dict, recursively."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+class EmbeddedEngine:
+    """FalkorDB through its native client (never its Bolt endpoint: see the README)."""
+
+    name = "embedded"
+
+    def __init__(self, data_dir: Path, graph: str = "pokin"):
+        from falkordb import FalkorDB
+
+        from service import embedded
+
+        self.server = embedded.start(data_dir)
+        self._db = FalkorDB(host="127.0.0.1", port=self.server.port)
+        self._graph = self._db.select_graph(graph)
+
+    def run(self, query: NamedQuery, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+        import redis
+
+        ms = int(timeout * 1000)
+        for attempt in range(3):
+            try:
+                if query.write:
+                    result = self._graph.query(query.text, params, timeout=ms)
+                else:
+                    result = self._graph.ro_query(query.text, params, timeout=ms)
+                break
+            except redis.exceptions.BusyLoadingError:
+                time.sleep(0.2 * (attempt + 1))
+            except redis.exceptions.ConnectionError as e:
+                raise GraphUnavailable(f"embedded engine not reachable on port {self.server.port}: {e}") from e
+            except redis.exceptions.ResponseError as e:
+                raise PokinError(f"query {query.name!r} failed: {e}") from e
+        else:
+            raise GraphUnavailable("embedded engine is still loading its data")
+        header = [h[1] if isinstance(h, (list, tuple)) else h for h in (result.header or [])]
+        return [dict(zip(header, (_plain(v) for v in row), strict=True)) for row in result.result_set or []]
+
+    def compact(self) -> None:
+        """Rewrite the append-only log with a snapshot preamble so a restart loads in seconds."""
+        import redis
+
+        conn = self._db.connection
+        try:
+            conn.bgrewriteaof()
+        except redis.exceptions.ResponseError as e:
+            if "already in progress" not in str(e):
+                raise
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            info = conn.info("persistence")
+            if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):
+                return
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        try:
+            self._db.connection.close()
+        finally:
+            self.server.stop()
+
+
+class Neo4jEngine:
+    """Neo4j 5 through the official driver; reads routed as READ, every query named and bounded."""
+
+    name = "neo4j"
+
+    def __init__(self, uri: str, user: str, password: str, database: str):
+        import neo4j
+
+        self._neo4j = neo4j
+        self.database = database
+        try:
+            self._driver = neo4j.GraphDatabase.driver(uri, auth=(user, password))
+            self._driver.verify_connectivity()
+        except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.AuthError, ValueError) as e:
+            raise GraphUnavailable(f"Neo4j at {uri} not reachable: {e}") from e
+
+    def run(self, query: NamedQuery, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+        neo4j = self._neo4j
+        # The one cast of file text to LiteralString: query text never comes from input (STYLE.md).
+        text = cast(LiteralString, query.text)
+
+        # In managed transactions the name and bound travel through unit_of_work (driver docs).
+        @neo4j.unit_of_work(metadata={"query": query.name}, timeout=timeout)
+        def work(tx: Any) -> list[dict[str, Any]]:
+            return [record.data() for record in tx.run(text, params)]
+
+        try:
+            with self._driver.session(database=self.database) as session:
+                if query.write:
+                    return session.execute_write(work)
+                return session.execute_read(work)
+        except neo4j.exceptions.ServiceUnavailable as e:
+            raise GraphUnavailable(f"Neo4j not reachable: {e}") from e
+        except neo4j.exceptions.Neo4jError as e:
+            raise PokinError(f"query {query.name!r} failed: {e.message}") from e
+
+    def compact(self) -> None:
+        """Neo4j manages its own storage."""
+
+    def close(self) -> None:
+        self._driver.close()
+
+
+def open_store(settings: Settings, queries: Mapping[str, NamedQuery] | None = None) -> GraphStore:
+    """Open the store the settings name: Neo4j when NEO4J_URI is set, else the embedded engine.
+
+    Raises:
+        GraphUnavailable: the engine cannot be started or reached.
+    """
+    queries = queries if queries is not None else load_queries()
+    engine: Engine
+    if settings.neo4j_uri:
+        engine = Neo4jEngine(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password, settings.neo4j_database)
+    else:
+        engine = EmbeddedEngine(settings.pokin_data_dir, settings.pokin_graph)
+    store = GraphStore(engine, queries, settings.pokin_query_timeout)
+    store.ensure_schema()
+    return store
