@@ -124,7 +124,7 @@ def _message(err: dict[str, Any]) -> str:
         return "required field is missing"
     if err["type"] == "extra_forbidden":
         return "unknown field"
-    if "input" in err and err["type"] not in ("missing",) and not isinstance(err["input"], (dict, list)):
+    if "input" in err and not isinstance(err["input"], (dict, list)) and repr(err["input"]) not in msg:
         return f"{msg} (got {err['input']!r})"
     return msg
 

@@ -35,14 +35,13 @@ class EmbeddedServer:
         if not self.owned:
             return
         with _locked(self.data_dir):
-            if self.process is not None:
-                if self.process.poll() is None:
-                    self.process.send_signal(signal.SIGTERM)
-                    try:
-                        self.process.wait(timeout)
-                    except subprocess.TimeoutExpired:
-                        self.process.kill()
-                        self.process.wait()
+            if self.process is not None and self.process.poll() is None:
+                self.process.send_signal(signal.SIGTERM)
+                try:
+                    self.process.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.process.kill()
+                    self.process.wait()
             with contextlib.suppress(FileNotFoundError):
                 state = json.loads((self.data_dir / STATE_FILE).read_text())
                 if state.get("pid") == self.pid:

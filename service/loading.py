@@ -126,7 +126,7 @@ def _order_by_dependency(docs: list[tuple[Path, PlanDocument]]) -> list[tuple[Pa
         visiting.discard(pid)
         done.append(pid)
 
-    for f, d in docs:
+    for _f, d in docs:
         visit(d.plan.id)
     return [by_id[p] for p in done]
 

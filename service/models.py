@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -19,7 +19,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """Level of an element in the cascade (GLOSSARY, Tahap 4 of seed 003)."""
 
     tujuan = "tujuan"
@@ -47,7 +47,7 @@ LEVEL_LABELS = {
 }
 
 
-class JabatanLevel(str, Enum):
+class JabatanLevel(StrEnum):
     kepala_daerah = "kepala_daerah"
     kepala_dinas = "kepala_dinas"  # JPT Pratama, eselon II
     eselon_iii = "eselon_iii"  # administrator
@@ -56,13 +56,13 @@ class JabatanLevel(str, Enum):
     pelaksana = "pelaksana"
 
 
-class Polaritas(str, Enum):
+class Polaritas(StrEnum):
     positif = "positif"
     negatif = "negatif"
     range = "range"
 
 
-class PlanKind(str, Enum):
+class PlanKind(StrEnum):
     pohon_kinerja = "pohon_kinerja"
     renstra = "renstra"
     rkt = "rkt"

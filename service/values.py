@@ -11,7 +11,7 @@ _WELLFORMED = re.compile(r"^\d{1,3}(\.\d{3})*(,\d+)?$|^\d+(,\d+)?$")
 # Anything that looks like a number, tolerating the malformations met in the seeds:
 # "32.400.0000", "13.2918.000", "3.536.925. 665", "23. 000.000", "98.50".
 _NUMBERISH = re.compile(r"\d[\d.,\s]*\d|\d")
-_RANGE = re.compile(r"^\s*(?P<lo>[\d.,\s]+?)\s*(?:-|–|s/?d|sampai)\s*(?P<hi>[\d.,\s]+?)\s*(?P<unit>.*)$", re.I)
+_RANGE = re.compile(r"^\s*(?P<lo>\d[\d.,]*)\s*(?:-|–|s/?d|sampai)\s*(?P<hi>\d[\d.,]*)\s*(?P<unit>.*)$", re.I)
 
 
 class ValueError_(ValueError):

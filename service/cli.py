@@ -1,0 +1,221 @@
+"""The `pokin` command line: the same operations as the API."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from service.config import Settings
+from service.errors import InvalidPlan, PokinError
+from service.store import GraphStore, open_store
+
+app = typer.Typer(help="pokin: explore pohon kinerja cascades as a graph.", no_args_is_help=False, add_completion=False)
+
+FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table or json")]
+
+
+@contextmanager
+def _store() -> Iterator[GraphStore]:
+    store = open_store(Settings())
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _fail(err: PokinError) -> None:
+    if isinstance(err, InvalidPlan):
+        typer.echo(f"error: {len(err.problems)} problem(s); nothing was written", err=True)
+        for p in err.problems:
+            typer.echo(f"  {p}", err=True)
+    else:
+        typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(2 if isinstance(err, InvalidPlan) else 1)
+
+
+def _json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _rupiah(v: int | None) -> str:
+    from service.values import format_rupiah
+
+    return format_rupiah(v) if v is not None else "-"
+
+
+@app.callback(invoke_without_command=True)
+def _default(ctx: typer.Context) -> None:
+    """Without a command, `pokin` runs `pokin serve`."""
+    if ctx.invoked_subcommand is None:
+        serve()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    load: Annotated[list[Path] | None, typer.Option("--load", help="plan files or folders to load first")] = None,
+) -> None:
+    """Run the web explorer and JSON API."""
+    import uvicorn
+
+    from service.main import create_app
+
+    if load:
+        try:
+            with _store() as store:
+                from service.loading import load_paths
+
+                written = load_paths(store, load)
+                typer.echo(f"loaded {len(written)} plan(s): {', '.join(w['id'] for w in written)}")
+        except PokinError as e:
+            _fail(e)
+    typer.echo(f"pokin explorer on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command()
+def load(paths: Annotated[list[Path], typer.Argument(help="plan files (.yaml) or folders of them")]) -> None:
+    """Validate plan files and load them; nothing is written if any file is invalid."""
+    from service.loading import load_paths
+
+    try:
+        with _store() as store:
+            progress = _progress_bar()
+            written = load_paths(store, paths, progress=progress)
+    except PokinError as e:
+        _fail(e)
+    for w in written:
+        typer.echo(f"loaded {w['id']}: {w['elements']} elements from {w['file']}")
+
+
+def _progress_bar():
+    """A one-line progress bar on a terminal; silent when output is piped."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(plan_id: str, done: int, total: int) -> None:
+        width = 30
+        filled = int(width * done / total)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {plan_id[:40]:<40}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+@app.command()
+def plans(fmt: FormatOpt = "table") -> None:
+    """List the loaded plans with their counts per level and total anggaran."""
+    from service.plans import list_plans
+
+    try:
+        with _store() as store:
+            rows = list_plans(store)
+    except PokinError as e:
+        _fail(e)
+    if fmt == "json":
+        _json([r.model_dump() for r in rows])
+        return
+    if not rows:
+        typer.echo("no plans loaded; try: pokin load seed/")
+        return
+    header = (f"{'id':<24} {'tahun':>5} {'tuj':>3} {'sas':>3} {'prog':>4} {'keg':>4} {'sub':>4} {'ind':>4} {'jab':>3} "
+              f"{'anggaran':>22}  perangkat daerah")
+    typer.echo(header)
+    for r in rows:
+        c = r.counts
+        typer.echo(f"{r.id:<24} {r.tahun or '-':>5} {c['tujuan']:>3} {c['sasaran']:>3} {c['program']:>4} {c['kegiatan']:>4} "
+                   f"{c['sub_kegiatan']:>4} {c['indikator']:>4} {c['jabatan']:>3} {_rupiah(r.anggaran_total):>22}  "
+                   f"{r.perangkat_daerah}, {r.pemda}")
+
+
+@app.command()
+def tree(plan: Annotated[str, typer.Argument(help="plan id")], fmt: FormatOpt = "table") -> None:
+    """Print every element of a plan with its parents, indikator, anggaran and jabatan."""
+    from service.plans import get_tree
+
+    try:
+        with _store() as store:
+            t = get_tree(store, plan)
+    except PokinError as e:
+        _fail(e)
+    if fmt == "json":
+        _json({"plan": t.plan.model_dump(), "elements": [e.model_dump(mode="json") for e in t.elements]})
+        return
+    children: dict[str, list[str]] = {}
+    by_id = {e.id: e for e in t.elements}
+    roots = []
+    for e in t.elements:
+        local = [p for p in e.parents if p in by_id]
+        if not local:
+            roots.append(e.id)
+        for p in local:
+            children.setdefault(p, []).append(e.id)
+    typer.echo(f"{t.plan.id}: {t.plan.perangkat_daerah}, {t.plan.pemda} {t.plan.tahun or ''}")
+
+    def show(eid: str, depth: int, seen: frozenset[str]) -> None:
+        e = by_id[eid]
+        money = f"  [{e.anggaran['raw']}]" if e.anggaran.get("raw") else ""
+        cross = [p for p in e.parents if p not in by_id]
+        extra = f"  -> {', '.join(cross)}" if cross else ""
+        typer.echo(f"{'  ' * depth}- {e.level}: {e.statement}{money}{extra}")
+        for ind in e.indikator:
+            tgt = ", ".join(f"{y}: {n.raw}" for y, n in sorted(ind.target.items()))
+            typer.echo(f"{'  ' * depth}    · {ind.name}{' (' + tgt + ')' if tgt else ''}")
+        for c in children.get(eid, []):
+            if c not in seen:
+                show(c, depth + 1, seen | {c})
+
+    for r in roots:
+        show(r, 0, frozenset({r}))
+
+
+@app.command()
+def query(
+    name: Annotated[str, typer.Argument(help="query name (a file in cypher/ without .cypher)")],
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value; value parsed as JSON when it can be")] = None,
+) -> None:
+    """Run any named query (power users); prints the rows as JSON."""
+    params: dict[str, Any] = {}
+    for item in param or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            typer.echo(f"error: --param expects key=value, got {item!r}", err=True)
+            raise typer.Exit(2)
+        try:
+            params[key] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key] = value
+    try:
+        with _store() as store:
+            rows = store.query(name, **params)
+    except PokinError as e:
+        _fail(e)
+    _json(rows)
+
+
+@app.command()
+def queries() -> None:
+    """List the named queries with what each returns."""
+    from service.store import load_queries
+
+    for q in load_queries().values():
+        kind = "write" if q.write else "read"
+        params = ", ".join(sorted(q.params)) or "-"
+        typer.echo(f"{q.name:<32} {kind:<5} params: {params}\n    {q.description}")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

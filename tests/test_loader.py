@@ -1,0 +1,110 @@
+"""Plan files: every problem named by file, line and field; nothing written on error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from seed.loader import parse_plan_text, read_plans
+from service.errors import InvalidPlan
+
+pytestmark = pytest.mark.unit
+
+GOOD = """\
+plan: {id: p, pemda: Kabupaten X, perangkat_daerah: Dinas Sosial, tahun: 2025, kind: pohon_kinerja}
+jabatan:
+  - {id: kadis, name: Kepala Dinas, level: kepala_dinas}
+elements:
+  - id: t
+    level: tujuan
+    statement: Meningkatnya kesejahteraan
+    jabatan: [kadis]
+  - id: s
+    level: sasaran
+    statement: Meningkatnya pelayanan
+    parents: [t]
+    anggaran: "372.250.370"
+"""
+
+
+def problems_of(text: str) -> list[tuple[int | None, str, str]]:
+    with pytest.raises(InvalidPlan) as exc:
+        parse_plan_text(text, "plan.yaml")
+    return [(p.line, p.field, p.message) for p in exc.value.problems]
+
+
+def test_good_plan_parses() -> None:
+    doc = parse_plan_text(GOOD, "plan.yaml")
+    assert [e.id for e in doc.elements] == ["t", "s"]
+    assert doc.elements[1].anggaran is not None and doc.elements[1].anggaran.pagu == 372250370
+
+
+def test_duplicate_id_names_line_and_field() -> None:
+    text = GOOD + "  - id: s\n    level: program\n    statement: again\n"
+    assert problems_of(text) == [(14, "elements[2].id", "duplicate element id 's' (first at elements[1])")]
+
+
+def test_unknown_parent() -> None:
+    text = GOOD.replace("parents: [t]", "parents: [nope]")
+    assert problems_of(text) == [(12, "elements[1](id=s).parents[0]", "unknown parent 'nope'")]
+
+
+def test_unknown_jabatan() -> None:
+    text = GOOD.replace("jabatan: [kadis]", "jabatan: [kabid]")
+    assert problems_of(text) == [(8, "elements[0](id=t).jabatan[0]", "unknown jabatan 'kabid'")]
+
+
+def test_cycle() -> None:
+    text = GOOD.replace("    statement: Meningkatnya kesejahteraan\n", "    statement: Meningkatnya kesejahteraan\n    parents: [s]\n")
+    (line, field, message), = problems_of(text)
+    assert field == "elements[0](id=t).parents" and line == 8
+    assert message == "cycle: t -> s -> t"
+
+
+def test_wrong_type_and_unknown_level() -> None:
+    text = GOOD.replace("tahun: 2025", "tahun: dua ribu").replace("level: sasaran", "level: sasaran_program")
+    found = problems_of(text)
+    assert (1, "plan.tahun", "Input should be a valid integer, unable to parse string as an integer (got 'dua ribu')") in found
+    assert any(f == "elements[1](id=s).level" and line == 10 for line, f, _ in found)
+
+
+def test_unparseable_amount() -> None:
+    text = GOOD.replace('anggaran: "372.250.370"', 'anggaran: "tiga ratus juta"')
+    assert problems_of(text) == [(13, "elements[1](id=s).anggaran", "not a rupiah amount: 'tiga ratus juta'")]
+
+
+def test_unparseable_target() -> None:
+    text = GOOD + "    indikator:\n      - name: Persentase X\n        target: {2025: banyak}\n"
+    assert problems_of(text) == [(16, "elements[1](id=s).indikator[0].target", "no number in 'banyak'")]
+
+
+def test_unknown_field_and_missing_field() -> None:
+    text = GOOD.replace("    statement: Meningkatnya pelayanan\n", "    kinerja: Meningkatnya pelayanan\n")
+    found = problems_of(text)
+    assert (9, "elements[1](id=s).statement", "required field is missing") in found
+    assert (11, "elements[1](id=s).kinerja", "unknown field") in found
+
+
+def test_invalid_yaml_names_line() -> None:
+    (line, field, message), = problems_of("plan: {id: p\nelements: [")
+    assert line == 2 and field == "" and message.startswith("not valid YAML")
+
+
+def test_declared_pagu_must_match_raw() -> None:
+    text = GOOD.replace('anggaran: "372.250.370"', 'anggaran: {raw: "372.250.370", pagu: 372250371}')
+    assert problems_of(text) == [(13, "elements[1](id=s).anggaran",
+                                  "pagu 372250371 does not match raw '372.250.370' (reads as 372250370)")]
+
+
+def test_all_problems_of_all_files_reported(tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(GOOD.replace("parents: [t]", "parents: [x]"))
+    (tmp_path / "b.yaml").write_text(GOOD.replace("id: p,", "id: q,").replace("jabatan: [kadis]", "jabatan: [y]"))
+    with pytest.raises(InvalidPlan) as exc:
+        read_plans([tmp_path])
+    assert [(Path(p.file).name, p.line) for p in exc.value.problems] == [("a.yaml", 12), ("b.yaml", 8)]
+
+
+def test_missing_path_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(InvalidPlan, match="no such file or folder"):
+        read_plans([tmp_path / "missing.yaml"])

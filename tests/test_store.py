@@ -1,0 +1,233 @@
+"""The graph store on the embedded engine: named queries, parameters, atomic plan writes, restarts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from service import embedded
+from service.errors import InvalidPlan, PokinError, QueryError
+from service.loading import load_paths, plan_params
+from service.models import PlanDocument
+from service.plans import get_tree, list_plans
+from service.store import CYPHER_DIR, GraphStore, load_queries, open_store
+
+from .conftest import ROOT, make_settings
+
+pytestmark = pytest.mark.integration
+
+PLAN = {
+    "plan": {"id": "demo", "pemda": "Kabupaten Demo", "perangkat_daerah": "Dinas Sosial", "tahun": 2025, "kind": "pohon_kinerja"},
+    "jabatan": [{"id": "kadis", "name": "Kepala Dinas", "level": "kepala_dinas"}],
+    "elements": [
+        {"id": "t", "level": "tujuan", "statement": "Meningkatnya kesejahteraan", "jabatan": ["kadis"],
+         "indikator": [{"name": "Persentase PPKS tertangani", "satuan": "%", "target": {2025: "93,59%"}}]},
+        {"id": "p", "level": "program", "statement": "Terwujudnya rehabilitasi", "parents": ["t"], "anggaran": "306.749.630"},
+    ],
+}
+
+
+def write_yaml(path: Path, data: dict) -> Path:
+    import yaml
+
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return path
+
+
+# Sample parameters for every query file: a query file without an entry here fails the test below,
+# so every query in cypher/ is executed against the embedded engine.
+SAMPLE_PARAMS: dict[str, dict] = {
+    "get_plan": {"plan_id": "demo"},
+    "get_plan_tree": {"plan_id": "demo"},
+    "list_plans": {},
+    "list_plan_elements": {"plan_id": "demo"},
+    "delete_plan": {"plan_id": "nothing-here"},
+    "write_plan": plan_params(PlanDocument.model_validate(PLAN)),
+}
+
+
+def test_registry_reads_every_file() -> None:
+    queries = load_queries()
+    files = {p.stem for p in CYPHER_DIR.glob("*.cypher")}
+    assert set(queries) == files
+    assert queries["write_plan"].write and not queries["list_plans"].write
+    assert queries["get_plan_tree"].params == {"plan_id"}
+    assert all(q.description for q in queries.values()), "every query file starts with // lines saying what it returns"
+
+
+def test_parameters_are_checked(store: GraphStore) -> None:
+    with pytest.raises(QueryError, match="needs parameter"):
+        store.read("get_plan")
+    with pytest.raises(QueryError, match="does not use parameter"):
+        store.read("get_plan", plan_id="x", extra=1)
+    with pytest.raises(QueryError, match="unknown query"):
+        store.read("drop_everything")
+    with pytest.raises(QueryError, match="is a write query"):
+        store.read("delete_plan", plan_id="x")
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in CYPHER_DIR.glob("*.cypher")))
+def test_every_query_file_runs_on_the_embedded_engine(store: GraphStore, name: str) -> None:
+    store.write("write_plan", **SAMPLE_PARAMS["write_plan"])
+    if name.startswith("create_index_"):
+        store.ensure_schema()  # indexes exist already: must be accepted again
+        return
+    assert name in SAMPLE_PARAMS, f"add sample parameters for {name} to SAMPLE_PARAMS"
+    rows = store.query(name, **SAMPLE_PARAMS[name])
+    assert isinstance(rows, list)
+    if name in ("get_plan", "list_plans", "get_plan_tree", "list_plan_elements", "write_plan"):
+        assert rows, f"{name} returned no row for the demo plan"
+
+
+@pytest.mark.parametrize("value", ["it's", 'say "hi"', "back\\slash\\", 'x" }) DETACH DELETE n //', "line\nbreak\ttab", "Rp – ±ñ"])
+def test_values_travel_as_parameters_unchanged(store: GraphStore, tmp_path: Path, value: str) -> None:
+    """A quote in a value must never become Cypher (the embedded Bolt endpoint spliced it in)."""
+    data = json.loads(json.dumps(PLAN))
+    data["elements"][0]["statement"] = value
+    load_paths(store, [write_yaml(tmp_path / "p.yaml", data)])
+    tree = get_tree(store, "demo")
+    assert tree.elements[0].statement == value
+    assert len(tree.elements) == 2
+
+
+def test_large_parameter_payload(store: GraphStore, tmp_path: Path) -> None:
+    """Payloads of many KB (the embedded Bolt endpoint dropped the connection on these)."""
+    data = json.loads(json.dumps(PLAN))
+    data["elements"] += [{"id": f"k{i}", "level": "kegiatan", "statement": "Terpenuhinya " + "x" * 400, "parents": ["p"],
+                          "anggaran": "1.000.000"} for i in range(600)]
+    load_paths(store, [write_yaml(tmp_path / "p.yaml", data)])
+    (summary,) = list_plans(store)
+    assert summary.counts["kegiatan"] == 600
+    assert summary.anggaran_total == 306749630
+
+
+def test_reload_replaces_the_plan(store: GraphStore, tmp_path: Path) -> None:
+    load_paths(store, [write_yaml(tmp_path / "p.yaml", PLAN)])
+    data = json.loads(json.dumps(PLAN))
+    data["elements"] = data["elements"][:1]
+    load_paths(store, [write_yaml(tmp_path / "p.yaml", data)])
+    (summary,) = list_plans(store)
+    assert summary.counts["program"] == 0 and summary.counts["tujuan"] == 1 and summary.counts["indikator"] == 1
+
+
+def test_invalid_file_writes_nothing(store: GraphStore, tmp_path: Path) -> None:
+    load_paths(store, [write_yaml(tmp_path / "p.yaml", PLAN)])
+    before = get_tree(store, "demo").model_dump()
+    bad = json.loads(json.dumps(PLAN))
+    bad["elements"][0]["statement"] = "changed"
+    bad["elements"][1]["parents"] = ["missing"]
+    other = json.loads(json.dumps(PLAN))
+    other["plan"]["id"] = "other"
+    with pytest.raises(InvalidPlan):
+        load_paths(store, [write_yaml(tmp_path / "a.yaml", other), write_yaml(tmp_path / "p.yaml", bad)])
+    assert get_tree(store, "demo").model_dump() == before
+    assert [p.id for p in list_plans(store)] == ["demo"]
+
+
+def test_failing_write_is_rolled_back_whole(store: GraphStore) -> None:
+    """A statement that fails after deleting the old plan must leave the old plan intact."""
+    store.write("write_plan", **SAMPLE_PARAMS["write_plan"])
+    before = get_tree(store, "demo").model_dump()
+    params = json.loads(json.dumps(SAMPLE_PARAMS["write_plan"]))
+    params["indikator"][0]["bad"] = {"a map": "cannot be a property"}  # fails at SET, after the deletes ran
+    with pytest.raises(PokinError):
+        store.write("write_plan", **params)
+    assert get_tree(store, "demo").model_dump() == before
+
+
+def test_cross_plan_edges_survive_replacing_the_parent_plan(store: GraphStore, tmp_path: Path) -> None:
+    parent = {"plan": {"id": "pemda", "pemda": "X", "perangkat_daerah": "Bupati", "tahun": 2025, "kind": "rpjmd"},
+              "elements": [{"id": "s", "level": "sasaran", "statement": "Menguatnya penanganan PMKS"}]}
+    child = json.loads(json.dumps(PLAN))
+    child["elements"][0]["parents"] = ["pemda/s"]
+    load_paths(store, [write_yaml(tmp_path / "child.yaml", child), write_yaml(tmp_path / "pemda.yaml", parent)])
+    assert get_tree(store, "demo").elements[0].parents == ["pemda/s"]
+    load_paths(store, [write_yaml(tmp_path / "pemda.yaml", parent)])
+    assert get_tree(store, "demo").elements[0].parents == ["pemda/s"]
+    missing = json.loads(json.dumps(child))
+    missing["elements"][0]["parents"] = ["pemda/nope", "elsewhere/x"]
+    with pytest.raises(InvalidPlan) as exc:
+        load_paths(store, [write_yaml(tmp_path / "child.yaml", missing)])
+    assert [p.message for p in exc.value.problems] == [
+        "plan 'pemda' has no element 'nope'",
+        "parent plan 'elsewhere' is neither loaded nor in this load",
+    ]
+
+
+def test_data_survives_restart(data_dir: Path, tmp_path: Path) -> None:
+    s = open_store(make_settings(data_dir))
+    try:
+        load_paths(s, [write_yaml(tmp_path / "p.yaml", PLAN)])
+    finally:
+        s.close()
+    assert not (data_dir / embedded.STATE_FILE).exists()
+    s = open_store(make_settings(data_dir))
+    try:
+        assert [p.id for p in list_plans(s)] == ["demo"]
+    finally:
+        s.close()
+
+
+def test_second_process_reuses_the_running_server(data_dir: Path, tmp_path: Path) -> None:
+    first = open_store(make_settings(data_dir))
+    try:
+        load_paths(first, [write_yaml(tmp_path / "p.yaml", PLAN)])
+        out = subprocess.run([sys.executable, "-m", "service.cli", "plans", "--format", "json"], cwd=ROOT, capture_output=True,
+                             text=True, env={**os.environ, "POKIN_DATA_DIR": str(data_dir)}, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert [p["id"] for p in json.loads(out.stdout)] == ["demo"]
+        assert first.read("list_plans"), "the second process must not stop the server it did not start"
+    finally:
+        first.close()
+
+
+def test_stale_state_file_is_replaced(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / embedded.STATE_FILE).write_text(json.dumps({"port": 1, "pid": 999999}))
+    s = open_store(make_settings(data_dir))
+    try:
+        assert s.read("list_plans") == []
+    finally:
+        s.close()
+
+
+def test_plan_is_whole_or_absent_after_kill_9_mid_write(data_dir: Path) -> None:
+    """kill -9 the engine while a big plan is being written: after restart it is there whole or not at all."""
+    s = open_store(make_settings(data_dir))
+    server = s.engine.server  # type: ignore[attr-defined]
+    big = json.loads(json.dumps(PLAN))
+    big["elements"] += [{"id": f"k{i}", "level": "kegiatan", "statement": f"K{i}", "parents": ["p"]} for i in range(3000)]
+    params = plan_params(PlanDocument.model_validate(big))
+    errors: list[Exception] = []
+
+    def write() -> None:
+        try:
+            s.write("write_plan", **params)
+        except Exception as e:  # the connection dies with the server
+            errors.append(e)
+
+    t = threading.Thread(target=write)
+    t.start()
+    time.sleep(0.02)
+    os.kill(server.pid, signal.SIGKILL)
+    t.join(60)
+    server.process.wait()
+    s.engine._db.connection.close()  # type: ignore[attr-defined]
+    (data_dir / embedded.STATE_FILE).unlink(missing_ok=True)
+    s2 = open_store(make_settings(data_dir))
+    try:
+        plans = list_plans(s2)
+        if plans:
+            assert plans[0].counts["kegiatan"] == 3000
+        rows = s2.read("list_plan_elements", plan_id="demo")
+        assert len(rows) in (0, 3002)
+    finally:
+        s2.close()
