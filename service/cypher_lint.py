@@ -15,6 +15,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Literal
@@ -103,8 +104,6 @@ def lint_files(paths: Iterable[str | Path]) -> dict[str, list[Diagnostic]]:
 
 def lint_text(text: str, *, directory: Path | None = None) -> list[Diagnostic]:
     """Lint one query given as text (written to a temporary .cypher file)."""
-    import tempfile
-
     with tempfile.TemporaryDirectory(dir=directory) as tmp:
         path = Path(tmp) / "query.cypher"
         path.write_text(text, encoding="utf-8")

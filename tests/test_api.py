@@ -1,0 +1,56 @@
+"""The JSON API, exercised with its lifespan on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.main import create_app
+
+from .conftest import make_settings
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture()
+def client(seeded_dir: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(make_settings(seeded_dir))) as c:
+        yield c
+
+
+def test_health(client: TestClient) -> None:
+    assert client.get("/api/health").json() == {"status": "ok", "engine": "embedded", "plans": 7}
+
+
+def test_plans(client: TestClient) -> None:
+    plans = {p["id"]: p for p in client.get("/api/plans").json()}
+    kotim = plans["kotim-dinsos-2025"]
+    assert kotim["counts"] == {"tujuan": 3, "sasaran": 4, "program": 7, "kegiatan": 14, "sub_kegiatan": 44,
+                               "indikator": 80, "jabatan": 3}
+    assert kotim["anggaran_total"] == 6_312_818_993
+    assert (kotim["pemda"], kotim["tahun"]) == ("Kabupaten Kotawaringin Timur", 2025)
+    assert client.get("/api/plans/kotim-dinsos-2025").json() == kotim
+
+
+def test_tree(client: TestClient) -> None:
+    body = client.get("/api/plans/kotim-dinsos-2025/tree").json()
+    assert body["plan"]["id"] == "kotim-dinsos-2025"
+    els = {e["id"]: e for e in body["elements"]}
+    assert len(els) == 72
+    gaji = els["sk-gaji-tunjangan"]
+    assert gaji["anggaran"]["raw"] == "3.536.925. 665" and gaji["anggaran"]["wellformed"] is False
+    assert gaji["indikator"][0]["target"]["2025"]["raw"] == "33 Orang / Bulan"
+
+
+def test_not_found_has_the_one_error_shape(client: TestClient) -> None:
+    r = client.get("/api/plans/nope/tree")
+    assert r.status_code == 404
+    assert r.json() == {"error": {"code": "not_found", "message": "no plan 'nope' is loaded"}}
+
+
+def test_openapi_documents_the_routes(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/health", "/api/plans", "/api/plans/{plan_id}", "/api/plans/{plan_id}/tree"} <= set(paths)

@@ -1,0 +1,71 @@
+"""The `pokin` command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import re
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, SEED_DIR
+
+pytestmark = pytest.mark.integration
+
+
+def pokin(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "POKIN_DATA_DIR": str(data_dir)}
+    env.pop("NEO4J_URI", None)
+    return subprocess.run([sys.executable, "-m", "service.cli", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_plans_json(seeded_dir: Path) -> None:
+    out = pokin(seeded_dir, "plans", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    plans = {p["id"]: p for p in json.loads(out.stdout)}
+    assert set(plans) == {"kotim-dinsos-2025", "kotim-pemda-2025", "buleleng-dinsos-2023", "buleleng-dinsos-2024",
+                          "bengsel-dinsos-2024", "bengsel-pemda-2024", "bontang-dspm-iku"}
+    b = plans["buleleng-dinsos-2023"]
+    assert set(b) >= {"id", "pemda", "perangkat_daerah", "tahun", "counts", "anggaran_total"}
+    assert b["counts"] == {"tujuan": 1, "sasaran": 5, "program": 6, "kegiatan": 13, "sub_kegiatan": 38, "indikator": 61,
+                           "jabatan": 2}
+    assert b["anggaran_total"] == 17_860_799_466
+
+
+def test_tree_json_fields(seeded_dir: Path) -> None:
+    out = pokin(seeded_dir, "tree", "kotim-dinsos-2025", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    els = {e["id"]: e for e in json.loads(out.stdout)["elements"]}
+    p = els["p-bencana"]
+    assert set(p) >= {"id", "level", "statement", "nomenklatur", "anggaran", "indikator", "parents", "jabatan"}
+    assert p["nomenklatur"] == {"name": "Program Penanganan Bencana", "code": None}
+    assert (p["anggaran"]["pagu"], p["anggaran"]["raw"]) == (372_250_370, "372.250.370")
+    assert p["parents"] == ["csf-1"] and p["jabatan"] == ["pk-eselon-3"]
+    assert {"name", "satuan", "target", "polaritas"} <= set(p["indikator"][0])
+
+
+def test_query_runs_a_named_query(seeded_dir: Path) -> None:
+    out = pokin(seeded_dir, "query", "get_plan", "--param", "plan_id=bontang-dspm-iku")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)[0]["plan"]["pemda"] == "Kota Bontang"
+    bad = pokin(seeded_dir, "query", "get_plan")
+    assert bad.returncode == 1 and "needs parameter(s) plan_id" in bad.stderr
+
+
+def test_load_refuses_a_bad_file_and_writes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert pokin(data, "load", str(SEED_DIR / "kotim-pemda-2025.yaml")).returncode == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((SEED_DIR / "kotim-dinsos-2025.yaml").read_text().replace("parents: [csf-1]", "parents: [csf-9]", 1))
+    out = pokin(data, "load", str(bad))
+    assert out.returncode == 2
+    assert "nothing was written" in out.stderr
+    assert re.search(r"bad\.yaml:\d+: elements\[\d+\]\(id=[a-z0-9-]+\)\.parents\[0\]: unknown parent 'csf-9'", out.stderr)
+    listed = json.loads(pokin(data, "plans", "--format", "json").stdout)
+    assert [p["id"] for p in listed] == ["kotim-pemda-2025"]
+
+

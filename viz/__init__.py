@@ -1,0 +1,1 @@
+"""Graphviz diagrams of cascades (pure DOT builders + one render())."""
