@@ -6,7 +6,7 @@ reads its JSON.
 
     python -m service.cypher_lint [FILE...]   # default: every cypher/*.cypher
 
-Setup (once, and after package-lock.json changes):  cd tools/cypher-lint && npm ci
+Setup (once, and after package-lock.json changes): make setup, or cd tools/cypher-lint && npm ci
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Literal
 
 from service.errors import PokinError
 
@@ -27,7 +28,7 @@ CYPHER_DIR = ROOT / "cypher"
 LINT_DIR = ROOT / "tools" / "cypher-lint"
 LINT_SCRIPT = LINT_DIR / "lint.mjs"
 PACKAGE_DIR = LINT_DIR / "node_modules" / "@neo4j-cypher" / "language-support"
-SETUP_HINT = f"run the setup: cd {LINT_DIR} && npm ci"
+SETUP_HINT = f"run the setup: make setup (or: cd {LINT_DIR} && npm ci)"
 TIMEOUT_S = 600
 
 
