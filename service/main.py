@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 
 from service.api.routes import health, plans
 from service.config import Settings
@@ -49,6 +49,10 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         return JSONResponse(error_body("bad_request", "invalid request", problems), status_code=422)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
 
     app.include_router(health.router)
     app.include_router(plans.router)
