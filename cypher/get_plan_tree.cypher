@@ -6,7 +6,7 @@ WITH e, collect(p.uid) AS parents
 OPTIONAL MATCH (e)-[:MEASURED_BY]->(i:Indikator)
 WITH e, parents, i
 ORDER BY i.seq
-WITH e, parents, collect(i {.*}) AS indikator
+WITH e, parents, collect(CASE WHEN i IS NULL THEN null ELSE i {.*} END) AS indikator
 OPTIONAL MATCH (e)-[:OWNED_BY]->(j:Jabatan)
 WITH e, parents, indikator, collect(j.id) AS jabatan
 RETURN e {.*} AS element, parents, indikator, jabatan

@@ -179,6 +179,72 @@ def tree(plan: Annotated[str, typer.Argument(help="plan id")], fmt: FormatOpt = 
 
 
 @app.command()
+def trace(
+    plan: Annotated[str, typer.Argument(help="plan id")],
+    node: Annotated[str, typer.Argument(help="element id (or other-plan/element)")],
+    fmt: FormatOpt = "table",
+) -> None:
+    """Every path from an element up to the tujuan (across plans), and the subtree below it."""
+    from service.alignment import trace as do_trace
+
+    try:
+        with _store() as store:
+            t = do_trace(store, plan, node)
+    except PokinError as e:
+        _fail(e)
+    if fmt == "json":
+        _json(t.model_dump())
+        return
+    for n, path in enumerate(t.paths, 1):
+        typer.echo(f"path {n}:")
+        for depth, step in enumerate(path):
+            where = "" if step.plan == plan else f"  [{step.plan}]"
+            typer.echo(f"{'  ' * depth}{step.level}: {step.statement}{where}")
+            for ind in step.indikator:
+                tgt = ", ".join(f"{y}: {v}" for y, v in ind["target"].items())
+                typer.echo(f"{'  ' * depth}  · {ind['name']}{' (' + tgt + ')' if tgt else ''}")
+    if not t.paths or t.reaches != ["tujuan"]:
+        typer.echo(f"note: does not reach a tujuan (tops reached: {', '.join(t.reaches) or 'none'})")
+    typer.echo(f"below: {len(t.subtree)} element(s)")
+    for s in t.subtree:
+        typer.echo(f"  {s.level}: {s.statement}{'  [' + _rupiah(s.pagu) + ']' if s.pagu is not None else ''}")
+
+
+@app.command()
+def impact(
+    plan: Annotated[str, typer.Argument(help="plan id")],
+    cut: Annotated[list[str], typer.Option("--cut", help="element id to cut; repeat for several")],
+    fmt: FormatOpt = "table",
+) -> None:
+    """What if these elements are cut: what falls, which sasaran lose support, how much budget moves."""
+    from service.impact import impact as do_impact
+
+    try:
+        with _store() as store:
+            r = do_impact(store, plan, cut)
+    except PokinError as e:
+        _fail(e)
+    if fmt == "json":
+        _json(r.model_dump())
+        return
+    c = r.removed.counts
+    typer.echo(f"cut {', '.join(r.cut)}: removes {c['program']} program, {c['kegiatan']} kegiatan, {c['sub_kegiatan']} sub kegiatan, "
+               f"{r.removed.indikator} indikator; anggaran {_rupiah(r.removed.anggaran)}")
+    for a in r.unsupported:
+        typer.echo(f"LEFT WITHOUT SUPPORT  {a.level}: {a.statement}")
+    for a in r.affected:
+        typer.echo(f"loses {len(a.lost)} contributor(s), keeps {len(a.remaining)}  {a.level}: {a.statement}")
+    for i in r.indikator_unsupported:
+        typer.echo(f"indikator without activity: {i['indikator']} ({i['element']})")
+    for j in r.jabatan_affected:
+        roles = ", ".join(f"{k}: {', '.join(v)}" for k, v in j.items() if k in ("removed", "unsupported", "loses_contributors") and v)
+        typer.echo(f"jabatan {j['name']}: {roles}")
+    for s in r.sasaran_anggaran:
+        if s["moved"]:
+            typer.echo(f"sasaran {s['id']}: {_rupiah(s['before'])} -> {_rupiah(s['after'])}")
+
+
+@app.command()
 def query(
     name: Annotated[str, typer.Argument(help="query name (a file in cypher/ without .cypher)")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value; value parsed as JSON when it can be")] = None,

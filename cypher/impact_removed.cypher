@@ -1,0 +1,13 @@
+// The cut elements and everything below them, each with all its parents (so a caller can keep
+// what other parents still support), its pagu, indikator and owning jabatan.
+MATCH (c:Element)
+WHERE c.uid IN $cuts
+MATCH (d:Element)-[:CONTRIBUTES_TO*0..]->(c)
+WITH DISTINCT d
+OPTIONAL MATCH (d)-[:CONTRIBUTES_TO]->(p:Element)
+WITH d, collect(p.uid) AS parents
+OPTIONAL MATCH (d)-[:MEASURED_BY]->(i:Indikator)
+WITH d, parents, collect(CASE WHEN i IS NULL THEN null ELSE i {.uid, .id, .name} END) AS indikator
+OPTIONAL MATCH (d)-[:OWNED_BY]->(j:Jabatan)
+RETURN d {.uid, .plan, .id, .level, .statement, .pagu} AS element, parents, indikator,
+       collect(CASE WHEN j IS NULL THEN null ELSE j {.uid, .id, .name, .level} END) AS jabatan

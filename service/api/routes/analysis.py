@@ -1,0 +1,25 @@
+"""Analysis of a plan: trace of an element, impact of a cut, checks, capaian."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from service import alignment, impact
+from service.deps import StoreDep
+
+router = APIRouter(prefix="/api/plans", tags=["analysis"])
+
+
+@router.get("/{plan_id}/nodes/{node}/trace")
+def trace(plan_id: str, node: str, store: StoreDep) -> alignment.Trace:
+    """Every path from the element up to the tujuan (and into other plans), and the subtree below it."""
+    return alignment.trace(store, plan_id, node)
+
+
+@router.get("/{plan_id}/impact")
+def impact_of_cut(plan_id: str, store: StoreDep,
+                  cut: Annotated[list[str], Query(description="element id to cut; repeat for several")]) -> impact.ImpactResult:
+    """What a cut removes, which ancestors lose support, indikator and jabatan left without anything to show."""
+    return impact.impact(store, plan_id, cut)

@@ -1,0 +1,176 @@
+"""What-if: the impact of cutting elements (programs, kegiatan, sub kegiatan) from a plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from service.alignment import element_uid
+from service.errors import QueryError
+from service.plans import local_ref
+from service.store import GraphStore
+
+LEVELS = ("tujuan", "sasaran", "program", "kegiatan", "sub_kegiatan")
+
+
+class Removed(BaseModel):
+    counts: dict[str, int]
+    anggaran: int
+    elements: list[dict[str, Any]]
+    indikator: int
+
+
+class Affected(BaseModel):
+    id: str
+    plan: str
+    level: str
+    statement: str
+    lost: list[str]
+    remaining: list[str]
+
+
+class ImpactResult(BaseModel):
+    plan: str
+    cut: list[str]
+    removed: Removed
+    affected: list[Affected]
+    unsupported: list[Affected]
+    indikator_unsupported: list[dict[str, Any]]
+    jabatan_affected: list[dict[str, Any]]
+    sasaran_anggaran: list[dict[str, Any]]
+
+
+def _removed_set(rows: list[dict[str, Any]], cuts: set[str]) -> set[str]:
+    """Cut elements plus everything below them whose parents are all removed (fixpoint).
+
+    An element below a cut that still has a parent outside the removed set stays (crosscutting).
+    """
+    parents = {r["element"]["uid"]: set(r["parents"]) for r in rows}
+    removed = set(cuts)
+    changed = True
+    while changed:
+        changed = False
+        for uid, ps in parents.items():
+            if uid not in removed and ps and ps <= removed:
+                removed.add(uid)
+                changed = True
+    return removed
+
+
+def _topmost_budgeted(rows: list[dict[str, Any]], removed: set[str]) -> dict[str, int]:
+    """Removed elements with a pagu and no removed, budgeted ancestor: the money that moves."""
+    info = {r["element"]["uid"]: r for r in rows if r["element"]["uid"] in removed}
+    budgeted = {u for u, r in info.items() if r["element"].get("pagu") is not None}
+
+    def has_budgeted_ancestor(u: str, seen: frozenset[str]) -> bool:
+        for p in info[u]["parents"]:
+            if p in info and p not in seen and (p in budgeted or has_budgeted_ancestor(p, seen | {p})):
+                return True
+        return False
+
+    return {u: int(info[u]["element"]["pagu"]) for u in budgeted if not has_budgeted_ancestor(u, frozenset({u}))}
+
+
+def impact(store: GraphStore, plan_id: str, cuts: list[str]) -> ImpactResult:
+    """Raises: NotFound for an unknown element; QueryError when nothing is cut."""
+    if not cuts:
+        raise QueryError("name at least one element to cut (cut=ELEMENT_ID)")
+    cut_uids = sorted({element_uid(store, plan_id, c) for c in cuts})
+    down = store.read("impact_removed", cuts=cut_uids)
+    removed = _removed_set(down, set(cut_uids))
+    down_removed = [r for r in down if r["element"]["uid"] in removed]
+    tops = _topmost_budgeted(down, removed)
+
+    ups = store.read("impact_ancestors", cuts=cut_uids)
+    anc = {r["element"]["uid"]: r for r in ups if r["element"]["uid"] not in removed}
+    # Support after the cut, bottom-up: an ancestor with contributors before is left without
+    # support when each of them is removed or itself left without support.
+    dead: set[str] = set(removed)
+    changed = True
+    while changed:
+        changed = False
+        for uid, r in anc.items():
+            if uid not in dead and r["children"] and all(c in dead for c in r["children"]):
+                dead.add(uid)
+                changed = True
+    affected, unsupported = [], []
+    for uid, r in sorted(anc.items(), key=lambda kv: (LEVELS.index(kv[1]["element"]["level"]), kv[0])):
+        lost = sorted(c for c in r["children"] if c in dead)
+        if not lost:
+            continue
+        e = r["element"]
+        item = Affected(id=local_ref(plan_id, uid), plan=e["plan"], level=e["level"], statement=e["statement"],
+                        lost=[local_ref(plan_id, c) for c in lost],
+                        remaining=sorted(local_ref(plan_id, c) for c in r["children"] if c not in dead))
+        (unsupported if uid in dead else affected).append(item)
+
+    counts = {lvl: 0 for lvl in LEVELS}
+    for r in down_removed:
+        counts[r["element"]["level"]] += 1
+    indikator_unsupported = [
+        {"element": local_ref(plan_id, uid), "indikator": i["name"], "id": i["id"]}
+        for uid in sorted(u for u in dead if u in anc) for i in anc[uid]["indikator"]
+    ]
+    jabatan: dict[str, dict[str, Any]] = {}
+
+    def note(j: dict[str, Any], role: str, element: str) -> None:
+        entry = jabatan.setdefault(j["uid"], {"id": local_ref(plan_id, j["uid"]), "name": j["name"], "level": j["level"],
+                                              "removed": [], "unsupported": [], "loses_contributors": []})
+        entry[role].append(element)
+
+    for r in down_removed:
+        for j in r["jabatan"]:
+            note(j, "removed", local_ref(plan_id, r["element"]["uid"]))
+    for uid, r in anc.items():
+        role = "unsupported" if uid in dead else ("loses_contributors" if any(c in dead for c in r["children"]) else None)
+        if role:
+            for j in r["jabatan"]:
+                note(j, role, local_ref(plan_id, uid))
+
+    # Each sasaran's budget before and after: the money of removed, top-most budgeted elements below it.
+    below: dict[str, set[str]] = {}
+    for uid, r in anc.items():
+        for c in r["above_cuts"]:
+            below.setdefault(uid, set()).add(c)
+    sasaran_rows = store.read("budget_by_element", plan_id=plan_id, level="sasaran")
+    removed_below_cut = {c: _descendants_in(down_removed, c) for c in cut_uids}
+    sasaran = []
+    for s in sasaran_rows:
+        before = int(s["anggaran"] or 0)
+        cuts_below = below.get(s["uid"], set()) | ({s["uid"]} if s["uid"] in cut_uids else set())
+        moved_uids = set().union(*(removed_below_cut[c] for c in cuts_below)) if cuts_below else set()
+        moved = sum(v for u, v in tops.items() if u in moved_uids)
+        sasaran.append({"id": s["id"], "statement": s["statement"], "before": before, "after": before - moved, "moved": moved})
+
+    return ImpactResult(
+        plan=plan_id,
+        cut=[local_ref(plan_id, c) for c in cut_uids],
+        removed=Removed(
+            counts=counts, anggaran=sum(tops.values()), indikator=sum(len(r["indikator"]) for r in down_removed),
+            elements=[{"id": local_ref(plan_id, r["element"]["uid"]), "level": r["element"]["level"],
+                       "statement": r["element"]["statement"], "pagu": r["element"].get("pagu")}
+                      for r in sorted(down_removed, key=lambda r: (LEVELS.index(r["element"]["level"]), r["element"]["uid"]))],
+        ),
+        affected=affected,
+        unsupported=unsupported,
+        indikator_unsupported=indikator_unsupported,
+        jabatan_affected=sorted(jabatan.values(), key=lambda j: j["id"]),
+        sasaran_anggaran=sasaran,
+    )
+
+
+def _descendants_in(rows: list[dict[str, Any]], root: str) -> set[str]:
+    """Uids among rows reachable downwards from root (root included)."""
+    children: dict[str, list[str]] = {}
+    for r in rows:
+        for p in r["parents"]:
+            children.setdefault(p, []).append(r["element"]["uid"])
+    out, stack = set(), [root]
+    while stack:
+        u = stack.pop()
+        if u in out:
+            continue
+        out.add(u)
+        stack.extend(children.get(u, []))
+    return out
