@@ -64,10 +64,8 @@ def _topmost_budgeted(rows: list[dict[str, Any]], removed: set[str]) -> dict[str
     budgeted = {u for u, r in info.items() if r["element"].get("pagu") is not None}
 
     def has_budgeted_ancestor(u: str, seen: frozenset[str]) -> bool:
-        for p in info[u]["parents"]:
-            if p in info and p not in seen and (p in budgeted or has_budgeted_ancestor(p, seen | {p})):
-                return True
-        return False
+        return any(p in info and p not in seen and (p in budgeted or has_budgeted_ancestor(p, seen | {p}))
+                   for p in info[u]["parents"])
 
     return {u: int(info[u]["element"]["pagu"]) for u in budgeted if not has_budgeted_ancestor(u, frozenset({u}))}
 
