@@ -245,6 +245,38 @@ def impact(
 
 
 @app.command()
+def check(
+    plan: Annotated[str, typer.Argument(help="plan id")],
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv")] = "table",
+    fail_on: Annotated[str | None, typer.Option("--fail-on", help="exit 1 when findings of this severity (or worse) exist: "
+                                                "error or warning")] = None,
+    rule: Annotated[list[str] | None, typer.Option("--rule", help="run only this rule; repeat for several")] = None,
+) -> None:
+    """Check a plan: orphans, dead ends, indikator, targets, budget roll-ups, codes, jabatan, capaian."""
+    from service.checks import SEVERITY_ORDER, load_config, run_checks, to_csv
+
+    if fail_on not in (None, "error", "warning"):
+        typer.echo("error: --fail-on takes error or warning", err=True)
+        raise typer.Exit(2)
+    try:
+        with _store() as store:
+            report = run_checks(store, plan, load_config(Settings().pokin_checks_config), only=rule)
+    except PokinError as e:
+        _fail(e)
+    if fmt == "json":
+        _json({"plan": report.plan, "findings": [f.model_dump() for f in report.findings]})
+    elif fmt == "csv":
+        typer.echo(to_csv(report), nl=False)
+    else:
+        for f in report.findings:
+            typer.echo(f"{f.severity:<7} {f.rule:<20} {', '.join(f.node_ids)[:60]:<60} {f.message}")
+        c = report.counts()
+        typer.echo(f"{report.plan}: {c['error']} error(s), {c['warning']} warning(s), {c['info']} info")
+    if fail_on and any(SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[fail_on] for f in report.findings):
+        raise typer.Exit(1)
+
+
+@app.command()
 def query(
     name: Annotated[str, typer.Argument(help="query name (a file in cypher/ without .cypher)")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value; value parsed as JSON when it can be")] = None,

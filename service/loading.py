@@ -11,6 +11,7 @@ from seed.loader import read_plans
 from service.errors import InvalidPlan, PlanProblem
 from service.models import Element, Indikator, Nilai, PlanDocument
 from service.store import GraphStore
+from service.values import text_key
 
 
 def uid(plan_id: str, local_id: str) -> str:
@@ -36,6 +37,7 @@ def indikator_row(plan_id: str, el: Element, k: int, ind: Indikator) -> dict[str
         "id": local,
         "seq": k,
         "name": ind.name,
+        "name_key": text_key(ind.name),
         "satuan": ind.satuan,
         "polaritas": ind.polaritas.value if ind.polaritas else None,
         "formula": ind.formula,

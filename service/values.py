@@ -105,3 +105,8 @@ def format_rupiah(value: int) -> str:
     """Format an integer the Indonesian way: 5328418993 -> "Rp 5.328.418.993"."""
     sign = "-" if value < 0 else ""
     return f"{sign}Rp {abs(value):,}".replace(",", ".")
+
+
+def text_key(text: str) -> str:
+    """A comparison key for names: case, spacing and punctuation ignored."""
+    return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service import alignment, impact
-from service.deps import StoreDep
+from service import alignment, checks, impact
+from service.deps import SettingsDep, StoreDep
 
 router = APIRouter(prefix="/api/plans", tags=["analysis"])
 
@@ -23,3 +23,17 @@ def impact_of_cut(plan_id: str, store: StoreDep,
                   cut: Annotated[list[str], Query(description="element id to cut; repeat for several")]) -> impact.ImpactResult:
     """What a cut removes, which ancestors lose support, indikator and jabatan left without anything to show."""
     return impact.impact(store, plan_id, cut)
+
+
+class ChecksOut(checks.BaseModel):
+    plan: str
+    findings: list[checks.Finding]
+    rules: list[checks.RuleInfo]
+
+
+@router.get("/{plan_id}/checks")
+def run_checks(plan_id: str, store: StoreDep, settings: SettingsDep,
+               rule: Annotated[list[str] | None, Query(description="run only these rules")] = None) -> ChecksOut:
+    """Findings of every check rule on the plan: rule, severity, node_ids, message, values."""
+    report = checks.run_checks(store, plan_id, checks.load_config(settings.pokin_checks_config), only=rule)
+    return ChecksOut(plan=report.plan, findings=report.findings, rules=report.rules)

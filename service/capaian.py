@@ -1,0 +1,622 @@
+"""Capaian (achievement) of indicators, its predikat, and the roll-up over a plan (RULES.md §3, §7, §8).
+
+Pure functions and pydantic models. The only I/O is reading the configuration and the predikat scales
+(service/data/predikat_scales.yaml, optionally overlaid by another file, see load_config).
+
+Formulas (RULES §8.1), with T the target and R the realisasi:
+
+- positif (higher is better): R / T x 100
+- negatif (lower is better): (2T - R) / T x 100, floored at 0 (default, "2t_minus_r"), or T / R x 100 ("t_over_r")
+- range target [lo, hi]: inside -> 100; outside, the nearer bound is the target of the formula above
+- T = 0: negatif R = 0 -> 100, R > 0 -> 0 (flagged); positif undefined (None, flagged)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from service.errors import PokinError
+from service.loading import element_row, indikator_row, uid
+from service.models import Nilai, PlanDocument, PlanSummary, PlanTree, TreeElement
+from service.plans import COUNT_KEYS, element_out
+
+SCALES_FILE = Path(__file__).resolve().parent / "data" / "predikat_scales.yaml"
+
+POLARITAS = ("positif", "negatif", "range")
+NegatifFormula = Literal["2t_minus_r", "t_over_r"]
+Aggregate = Literal["mean", "indicator_mean"]
+Basis = Literal["computed", "expected_polaritas", "reported"]
+PolaritasSource = Literal["declared", "expected", "default"]
+
+# RULES §7 check 21: indicator names that measure something where lower is better.
+NEGATIF_NAME_WORDS = (
+    "penduduk miskin", "kemiskinan", "angka kematian", "jumlah kasus", "prevalensi", "tingkat pengangguran",
+    "waktu penyelesaian",
+)
+# A sasaran stated as a decrease: its indicators measure something where lower is better.
+NEGATIF_STATEMENT_STARTS = ("menurunnya", "berkurangnya", "turunnya")
+# Words that make an indicator a measure of the reduction or of the handling itself ("Persentase penurunan
+# angka kemiskinan", "Cakupan penanganan kemiskinan"): higher is better there, so no negatif is implied.
+REDUCTION_WORDS = ("penurunan", "pengurangan", "pengentasan", "penanganan", "penanggulangan", "tertangani", "cakupan")
+
+
+class CapaianConfigError(PokinError):
+    """The capaian configuration or a predikat scale file cannot be used."""
+
+    code = "invalid_capaian_config"
+
+
+# ---- scales ------------------------------------------------------------------------------------------
+
+
+class Interval(BaseModel):
+    """One predikat over capaian values: [lo, hi) unless the inclusive flags say otherwise; hi None = no bound."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    predikat: str = Field(min_length=1)
+    lo: float
+    hi: float | None = None
+    lo_inclusive: bool = True
+    hi_inclusive: bool = False
+
+    def contains(self, x: float) -> bool:
+        above_lo = x >= self.lo if self.lo_inclusive else x > self.lo
+        if not above_lo:
+            return False
+        if self.hi is None:
+            return True
+        return x <= self.hi if self.hi_inclusive else x < self.hi
+
+    def describe(self) -> str:
+        left = "[" if self.lo_inclusive else "("
+        right = ")" if self.hi is None else ("]" if self.hi_inclusive else ")")
+        hi = "inf" if self.hi is None else _fmt(self.hi)
+        return f"{self.predikat!r} {left}{_fmt(self.lo)}, {hi}{right}"
+
+
+class PredikatScale(BaseModel):
+    """A predikat scale as data (RULES §8.2)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = ""
+    title: str | None = None
+    source: str | None = None
+    note: str | None = None
+    intervals: list[Interval] = Field(min_length=1)
+
+    @property
+    def top(self) -> str:
+        """The best predikat: the interval that reaches highest."""
+        return max(self.intervals, key=lambda i: (math.inf if i.hi is None else i.hi, i.lo)).predikat
+
+
+def predikat(value: float | None, scale: PredikatScale) -> str | None:
+    """The predikat of a capaian on a scale; None for no value or a value in a gap of the scale."""
+    if value is None or math.isnan(value):
+        return None
+    for interval in scale.intervals:
+        if interval.contains(value):
+            return interval.predikat
+    return None
+
+
+def scale_gaps(scale: PredikatScale) -> list[str]:
+    """Where a scale is not contiguous, overlaps, or does not cover [0, inf) (RULES §7 check 29); [] when well-formed."""
+    problems: list[str] = []
+    for iv in scale.intervals:
+        if iv.hi is not None and (iv.hi < iv.lo or (iv.hi == iv.lo and not (iv.lo_inclusive and iv.hi_inclusive))):
+            problems.append(f"empty interval {iv.describe()}")
+    ivs = sorted(scale.intervals, key=lambda i: (i.lo, not i.lo_inclusive))
+    first = ivs[0]
+    if first.lo > 0:
+        problems.append(f"gap below {_fmt(first.lo)}: no predikat for capaian from 0 up to {first.describe()}")
+    elif first.lo == 0 and not first.lo_inclusive:
+        problems.append(f"gap at exactly 0: {first.describe()} excludes it")
+    reach = first  # the interval that reaches highest so far
+    for b in ivs[1:]:
+        a = reach
+        if a.hi is None:
+            problems.append(f"overlap from {_fmt(b.lo)}: both {a.describe()} and {b.describe()}")
+        elif a.hi < b.lo:
+            problems.append(f"gap between {_fmt(a.hi)} and {_fmt(b.lo)}: no predikat between {a.describe()} and {b.describe()}")
+        elif a.hi > b.lo:
+            problems.append(f"overlap between {_fmt(b.lo)} and {_fmt(a.hi)}: both {a.describe()} and {b.describe()}")
+        elif not a.hi_inclusive and not b.lo_inclusive:
+            problems.append(f"gap at exactly {_fmt(b.lo)}: neither {a.describe()} nor {b.describe()} includes it")
+        elif a.hi_inclusive and b.lo_inclusive:
+            problems.append(f"overlap at exactly {_fmt(b.lo)}: both {a.describe()} and {b.describe()} include it")
+        if a.hi is not None and (b.hi is None or b.hi > a.hi):
+            reach = b
+    if reach.hi is not None:
+        above = "above" if reach.hi_inclusive else "at and above"
+        problems.append(f"gap {above} {_fmt(reach.hi)}: no predikat beyond {reach.describe()}")
+    return problems
+
+
+# ---- configuration -----------------------------------------------------------------------------------
+
+
+class CapaianConfig(BaseModel):
+    """How capaian is computed, rated and rolled up (RULES §8.3); the scales travel with it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    scale: str = "permendagri86"
+    negatif_formula: NegatifFormula = "2t_minus_r"
+    aggregate: Aggregate = "mean"
+    basis: Basis = "computed"
+    cap: float | None = Field(default=120, gt=0)
+    realistic: tuple[float, float] = (50, 120)
+    tolerance: float = Field(default=0.5, ge=0)
+    scales: dict[str, PredikatScale] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _check(self) -> CapaianConfig:
+        if self.scale not in self.scales:
+            raise ValueError(f"scale {self.scale!r} is not defined (defined: {', '.join(sorted(self.scales)) or 'none'})")
+        if self.realistic[0] > self.realistic[1]:
+            raise ValueError(f"realistic bounds {list(self.realistic)} are reversed")
+        return self
+
+    @property
+    def active_scale(self) -> PredikatScale:
+        return self.scales[self.scale]
+
+    def settings(self) -> dict[str, Any]:
+        """The configuration without the scales, as a report carries it."""
+        return self.model_dump(mode="json", exclude={"scales"})
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
+        raise CapaianConfigError(f"{path}: cannot read: {e}") from e
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise CapaianConfigError(f"{path}: expected a mapping with 'default' and/or 'scales'")
+    unknown = set(data) - {"default", "scales"}
+    if unknown:
+        raise CapaianConfigError(f"{path}: unknown top-level keys {sorted(unknown)}; expected 'default' and/or 'scales'")
+    return data
+
+
+def load_config(path: Path | None = None) -> CapaianConfig:
+    """The bundled configuration and scales, overlaid by `path` when given.
+
+    The overlay file has the same shape: its `default` keys replace the bundled ones, its `scales`
+    are added (a scale with a bundled name replaces it).
+
+    Raises:
+        CapaianConfigError: a file that cannot be read or does not validate.
+    """
+    base = _read_yaml(SCALES_FILE)
+    default = dict(base.get("default") or {})
+    scales = dict(base.get("scales") or {})
+    files = [SCALES_FILE]
+    if path is not None:
+        extra = _read_yaml(Path(path))
+        default.update(extra.get("default") or {})
+        scales.update(extra.get("scales") or {})
+        files.append(Path(path))
+    try:
+        parsed = {name: PredikatScale(**{**(s or {}), "name": name}) for name, s in scales.items()}
+        return CapaianConfig(**default, scales=parsed)
+    except (ValidationError, TypeError) as e:
+        raise CapaianConfigError(f"{' + '.join(map(str, files))}: {e}") from e
+
+
+# ---- one capaian -------------------------------------------------------------------------------------
+
+
+class CapaianValue(BaseModel):
+    """A computed capaian: value (None when it cannot be computed, with the reason), formula and flags."""
+
+    value: float | None = None
+    polaritas: str
+    formula: str | None = None
+    expression: str | None = None
+    flags: list[str] = Field(default_factory=list)
+    reason: str | None = None
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.10g}"
+
+
+def _point(pol: str, t: float, r: float, negatif_formula: str, flags: list[str]) -> tuple[float | None, str, str, str | None]:
+    """Capaian against a single target value: (value, formula, expression, reason when None)."""
+    if pol == "positif":
+        if t == 0:
+            flags.append("target_zero_positif_undefined")
+            return None, "R / T x 100", f"{_fmt(r)} / 0 x 100", "positif capaian is undefined for a target of 0"
+        v = r / t * 100
+        return v, "R / T x 100", f"{_fmt(r)} / {_fmt(t)} x 100 = {v:.2f}", None
+    if t == 0:
+        if r == 0:
+            flags.append("target_zero")
+            return 100.0, "T = 0 and R = 0 -> 100", "target 0, realisasi 0 -> 100", None
+        flags.append("target_zero_realisasi_above_zero")
+        return 0.0, "T = 0 and R > 0 -> 0", f"target 0, realisasi {_fmt(r)} -> 0", None
+    if negatif_formula == "t_over_r":
+        if r == 0:
+            flags.append("realisasi_zero_t_over_r_undefined")
+            return None, "T / R x 100", f"{_fmt(t)} / 0 x 100", "T / R is undefined for a realisasi of 0"
+        v = t / r * 100
+        return v, "T / R x 100", f"{_fmt(t)} / {_fmt(r)} x 100 = {v:.2f}", None
+    v = (2 * t - r) / t * 100
+    expr = f"(2 x {_fmt(t)} - {_fmt(r)}) / {_fmt(t)} x 100 = {v:.2f}"
+    if v < 0:
+        flags.append("floored_at_zero")
+        expr += " -> 0"
+        v = 0.0
+    return v, "(2T - R) / T x 100, floor 0", expr, None
+
+
+def _unit(n: Nilai) -> str:
+    return "".join(n.unit.split()).lower()
+
+
+def capaian(target: Nilai, realisasi: Nilai, polaritas: str | None,
+            negatif_formula: NegatifFormula = "2t_minus_r") -> CapaianValue:
+    """Capaian in percent of a realisasi against a target, per RULES §8.1.
+
+    `polaritas` is positif, negatif or range (None is taken as positif and flagged). A range target (lo-hi)
+    follows the range rule for positif and negatif; polaritas "range" means "stay inside": below the band
+    the positif formula applies with T = lo, above it the negatif formula with T = hi (a single target T is
+    the band [T, T]).
+
+    Raises:
+        ValueError: an unknown polaritas or negatif formula.
+    """
+    flags: list[str] = []
+    if polaritas is None:
+        pol = "positif"
+        flags.append("polaritas_missing_assumed_positif")
+    else:
+        pol = str(polaritas)
+    if pol not in POLARITAS:
+        raise ValueError(f"unknown polaritas {polaritas!r}; expected one of {', '.join(POLARITAS)}")
+    if negatif_formula not in ("2t_minus_r", "t_over_r"):
+        raise ValueError(f"unknown negatif formula {negatif_formula!r}; expected 2t_minus_r or t_over_r")
+    if not target.wellformed:
+        flags.append("target_not_wellformed")
+    if not realisasi.wellformed:
+        flags.append("realisasi_not_wellformed")
+    if _unit(target) and _unit(realisasi) and _unit(target) != _unit(realisasi):
+        flags.append("unit_mismatch")
+
+    def none(reason: str, flag: str) -> CapaianValue:
+        return CapaianValue(value=None, polaritas=pol, flags=[*flags, flag], reason=reason)
+
+    is_range = target.lo is not None and target.hi is not None
+    if target.value is None and not is_range:
+        return none(f"no target value ({target.raw!r})", "target_missing")
+    if realisasi.value is None:
+        if realisasi.lo is not None:
+            return none(f"realisasi is a range ({realisasi.raw!r}); capaian needs one value", "realisasi_is_range")
+        return none(f"no realisasi value ({realisasi.raw!r})", "realisasi_missing")
+    r = realisasi.value
+
+    if not is_range and pol != "range":
+        assert target.value is not None
+        v, formula, expr, reason = _point(pol, target.value, r, negatif_formula, flags)
+        return CapaianValue(value=v, polaritas=pol, formula=formula, expression=expr, flags=flags, reason=reason)
+
+    if is_range:
+        assert target.lo is not None and target.hi is not None
+        lo, hi = sorted((target.lo, target.hi))
+        flags.append("range_target")
+    else:
+        assert target.value is not None
+        lo = hi = target.value
+    band = f"[{_fmt(lo)}, {_fmt(hi)}]"
+    if lo <= r <= hi:
+        flags.append("inside_range")
+        return CapaianValue(value=100.0, polaritas=pol, formula=f"R inside {band} -> 100",
+                            expression=f"{_fmt(r)} inside {band} -> 100", flags=flags)
+    if r > hi:
+        side, bound, inner = "above", hi, ("positif" if pol == "positif" else "negatif")
+    else:
+        side, bound, inner = "below", lo, ("negatif" if pol == "negatif" else "positif")
+    v, formula, expr, reason = _point(inner, bound, r, negatif_formula, flags)
+    which = "hi" if side == "above" else "lo"
+    return CapaianValue(value=v, polaritas=pol, formula=f"R {side} {band}: {formula} with T = {which}",
+                        expression=expr, flags=flags, reason=reason)
+
+
+# ---- polarity expected from the wording --------------------------------------------------------------
+
+
+def expected_polaritas(indikator_name: str, sasaran_statement: str | None = None) -> str | None:
+    """The polaritas the wording implies (RULES §7 check 21): "negatif", or None when nothing is implied.
+
+    A name with "penduduk miskin", "kemiskinan", "angka kematian", "jumlah kasus", "prevalensi",
+    "tingkat pengangguran" or "waktu penyelesaian" is negatif; so is every indicator of a sasaran stated
+    as a decrease ("Menurunnya ...", "Berkurangnya ...", "Turunnya ..."). A name that measures the reduction
+    or the handling itself ("penurunan", "pengurangan", "pengentasan", "penanganan", "penanggulangan",
+    "tertangani", "cakupan") implies nothing: there higher is better.
+    """
+    name = " ".join(indikator_name.lower().split())
+    if any(w in name for w in REDUCTION_WORDS):
+        return None
+    if any(w in name for w in NEGATIF_NAME_WORDS):
+        return "negatif"
+    if sasaran_statement and sasaran_statement.strip().lower().startswith(NEGATIF_STATEMENT_STARTS):
+        return "negatif"
+    return None
+
+
+# ---- a plan's tree without a store -------------------------------------------------------------------
+
+
+def tree_from_document(doc: PlanDocument) -> PlanTree:
+    """The PlanTree that service.plans.get_tree returns once `doc` is loaded, built without a store.
+
+    Goes through the same rows the loader writes (service.loading) and the same conversion the store read
+    uses (service.plans), so indikator ids ("i1", ...), values and parents read the same.
+    """
+    pid = doc.plan.id
+    local = {el.id for el in doc.elements}
+    elements: list[TreeElement] = []
+    for seq, el in enumerate(doc.elements):
+        parents = [p if "/" in p else uid(pid, p) for p in el.parents]
+        rows = [indikator_row(pid, el, k, ind) for k, ind in enumerate(el.indikator)]
+        elements.append(element_out(pid, element_row(pid, seq, el), parents, rows, list(el.jabatan)))
+    counts = dict.fromkeys(COUNT_KEYS, 0)
+    for el in doc.elements:
+        counts[el.level.value] += 1
+    counts["indikator"] = sum(len(el.indikator) for el in doc.elements)
+    counts["jabatan"] = len(doc.jabatan)
+    # As cypher/list_plans.cypher: the pagu of budgeted elements with no budgeted ancestor in the same plan.
+    by_id = {el.id: el for el in doc.elements}
+
+    def budgeted_ancestor(eid: str, seen: set[str]) -> bool:
+        for p in by_id[eid].parents:
+            if p in local and p not in seen:
+                seen.add(p)
+                a = by_id[p].anggaran
+                if (a is not None and a.pagu is not None) or budgeted_ancestor(p, seen):
+                    return True
+        return False
+
+    total = sum(el.anggaran.pagu for el in doc.elements
+                if el.anggaran is not None and el.anggaran.pagu is not None and not budgeted_ancestor(el.id, set()))
+    m = doc.plan
+    summary = PlanSummary(id=m.id, pemda=m.pemda, perangkat_daerah=m.perangkat_daerah, tahun=m.tahun, periode=m.periode,
+                          kind=m.kind.value, title=m.title, source_document=m.source_document, counts=counts,
+                          anggaran_total=total)
+    return PlanTree(plan=summary, elements=elements)
+
+
+# ---- a plan's capaian --------------------------------------------------------------------------------
+
+
+class IndikatorCapaian(BaseModel):
+    """One indicator in one year: computed, as if positif, with the expected polaritas, and as reported."""
+
+    element_id: str
+    indikator_id: str
+    name: str
+    year: int
+    target: Nilai
+    realisasi: Nilai
+    polaritas: str  # the polaritas used for `capaian`
+    polaritas_source: PolaritasSource  # declared in the document, expected from the wording, or positif by default
+    expected_polaritas: str | None = None
+    capaian: float | None = None
+    formula: str | None = None
+    reason: str | None = None  # why capaian is None
+    capaian_if_positif: float | None = None
+    capaian_expected_polaritas: float | None = None  # with expected_polaritas, where one is expected
+    reported: float | None = None  # the capaian the document reports
+    difference: float | None = None  # reported - capaian
+    predikat: str | None = None
+    flags: list[str] = Field(default_factory=list)
+
+
+class ElementCapaian(BaseModel):
+    """The roll-up of one element (or of the whole plan: element_id None, level "plan") in one year."""
+
+    element_id: str | None
+    level: str
+    statement: str
+    year: int
+    mean: float | None = None
+    mean_capped: float | None = None  # each indicator capped at config.cap first; = mean when there is no cap
+    n: int = 0  # indicators with a value below this element (each counted once)
+    below_100: int = 0
+    min: float | None = None
+    max: float | None = None
+    predikat: str | None = None  # of mean_capped on the configured scale
+    flags: list[str] = Field(default_factory=list)
+
+
+class CapaianReport(BaseModel):
+    plan: str
+    scale: str
+    config: dict[str, Any]
+    indikator: list[IndikatorCapaian]
+    elements: list[ElementCapaian]
+
+
+def _resolve_polaritas(declared: str | None, expected: str | None) -> tuple[str, PolaritasSource]:
+    if declared:
+        return declared, "declared"
+    if expected:
+        return expected, "expected"
+    return "positif", "default"
+
+
+def indikator_capaian(element: TreeElement, config: CapaianConfig) -> list[IndikatorCapaian]:
+    """The capaian rows of one element: every indicator and year with both a target and a realisasi."""
+    out: list[IndikatorCapaian] = []
+    scale = config.active_scale
+    tol = config.tolerance
+    for ind in element.indikator:
+        expected = expected_polaritas(ind.name, element.statement)
+        pol, source = _resolve_polaritas(ind.polaritas, expected)
+        for year in sorted(set(ind.target) & set(ind.realisasi)):
+            t, r = ind.target[year], ind.realisasi[year]
+            used = capaian(t, r, pol, config.negatif_formula)
+            if_pos = used if pol == "positif" else capaian(t, r, "positif", config.negatif_formula)
+            exp = None
+            if expected is not None:
+                exp = used if expected == pol else capaian(t, r, expected, config.negatif_formula)
+            rep_nilai = ind.capaian.get(year)
+            reported = rep_nilai.value if rep_nilai is not None else None
+            value = used.value
+            difference = reported - value if reported is not None and value is not None else None
+            flags = list(used.flags)
+            if source != "declared":
+                flags.append("polaritas_undeclared")
+            if ind.polaritas == "positif" and expected == "negatif":
+                flags.append("polaritas_declared_positif_expected_negatif")
+            if difference is not None and abs(difference) > tol:
+                flags.append("reported_differs")
+            negatif_value = exp.value if expected == "negatif" and exp is not None else (value if pol == "negatif" else None)
+            if (reported is not None and if_pos.value is not None and negatif_value is not None
+                    and abs(reported - if_pos.value) <= tol and abs(negatif_value - if_pos.value) > tol):
+                flags.append("computed_as_if_higher_were_better")
+            if value is not None:
+                lo, hi = config.realistic
+                if value > hi:
+                    flags.append("above_realistic_bounds")
+                elif value < lo:
+                    flags.append("below_realistic_bounds")
+                if value > 100:
+                    flags.append("over_achievement")
+            out.append(IndikatorCapaian(
+                element_id=element.id, indikator_id=ind.id, name=ind.name, year=year, target=t, realisasi=r,
+                polaritas=pol, polaritas_source=source, expected_polaritas=expected, capaian=value,
+                formula=used.formula, reason=used.reason, capaian_if_positif=if_pos.value,
+                capaian_expected_polaritas=exp.value if exp is not None else None, reported=reported,
+                difference=difference, predikat=predikat(value, scale), flags=flags,
+            ))
+    return out
+
+
+def _basis_value(row: IndikatorCapaian, basis: Basis) -> float | None:
+    if basis == "reported" and row.reported is not None:
+        return row.reported
+    if basis == "expected_polaritas" and row.capaian_expected_polaritas is not None:
+        return row.capaian_expected_polaritas
+    return row.capaian
+
+
+def _mean(values: Iterable[float]) -> float | None:
+    vals = list(values)
+    return sum(vals) / len(vals) if vals else None
+
+
+class _Rollup:
+    """The roll-up of one year over the CONTRIBUTES_TO edges inside one plan."""
+
+    def __init__(self, tree: PlanTree, values: dict[tuple[str, str], float], config: CapaianConfig):
+        self.config = config
+        self.values = values
+        ids = {e.id for e in tree.elements}
+        self.children: dict[str, list[str]] = {e.id: [] for e in tree.elements}
+        for e in tree.elements:
+            for p in e.parents:
+                if p in ids and e.id not in self.children[p]:
+                    self.children[p].append(e.id)
+        self.own = {e.id: [(e.id, i.id) for i in e.indikator if (e.id, i.id) in values] for e in tree.elements}
+        self.roots = [e.id for e in tree.elements if not any(p in ids for p in e.parents)]
+        self._below: dict[str, list[tuple[str, str]]] = {}
+        self._means: dict[tuple[str, bool], float | None] = {}
+
+    def value(self, key: tuple[str, str], capped: bool) -> float:
+        v = self.values[key]
+        cap = self.config.cap
+        return min(v, cap) if capped and cap is not None else v
+
+    def below(self, eid: str, path: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+        """Every indicator with a value at or below an element, each once, in document order."""
+        if eid in self._below:
+            return self._below[eid]
+        if eid in path:  # a cycle (invalid plan): stop here
+            return []
+        keys = list(self.own[eid])
+        for c in self.children[eid]:
+            keys.extend(k for k in self.below(c, path | {eid}) if k not in keys)
+        self._below[eid] = keys
+        return keys
+
+    def mean(self, eid: str, capped: bool, path: frozenset[str] = frozenset()) -> float | None:
+        if (eid, capped) in self._means:
+            return self._means[eid, capped]
+        if eid in path:
+            return None
+        if self.config.aggregate == "indicator_mean":
+            m = _mean(self.value(k, capped) for k in self.below(eid))
+        elif self.own[eid]:
+            m = _mean(self.value(k, capped) for k in self.own[eid])
+        else:
+            m = _mean(v for c in self.children[eid] if (v := self.mean(c, capped, path | {eid})) is not None)
+        self._means[eid, capped] = m
+        return m
+
+    def row(self, element_id: str | None, level: str, statement: str, year: int,
+            keys: list[tuple[str, str]], mean: float | None, mean_capped: float | None) -> ElementCapaian:
+        vals = [self.values[k] for k in keys]
+        scale = self.config.active_scale
+        pred = predikat(mean_capped, scale)
+        flags: list[str] = []
+        cap = self.config.cap
+        if cap is not None and any(v > cap for v in vals):
+            flags.append("cap_applied")
+        if vals and all(v < 100 for v in vals) and pred == scale.top:
+            flags.append("top_predikat_while_every_indikator_below_100")
+        return ElementCapaian(
+            element_id=element_id, level=level, statement=statement, year=year, mean=mean, mean_capped=mean_capped,
+            n=len(vals), below_100=sum(v < 100 for v in vals), min=min(vals, default=None), max=max(vals, default=None),
+            predikat=pred, flags=flags,
+        )
+
+
+def plan_capaian(tree: PlanTree, config: CapaianConfig | None = None) -> CapaianReport:
+    """Capaian of every indicator of a plan, and the roll-up per element and for the whole plan.
+
+    Each indicator is computed with its declared polaritas (undeclared: the expected one, else positif),
+    and also as if positif and with the expected polaritas, next to the capaian the document reports.
+    The roll-up averages, per config.basis, the computed, the expected-polaritas or the reported values,
+    per config.aggregate over the CONTRIBUTES_TO edges inside the plan; the plan row (element_id None)
+    averages the roots of the plan the same way.
+    """
+    config = config or load_config()
+    rows: list[IndikatorCapaian] = []
+    for el in tree.elements:
+        rows.extend(indikator_capaian(el, config))
+    elements: list[ElementCapaian] = []
+    plan_rows: list[ElementCapaian] = []
+    for year in sorted({r.year for r in rows}):
+        values = {(r.element_id, r.indikator_id): v for r in rows
+                  if r.year == year and (v := _basis_value(r, config.basis)) is not None}
+        if not values:
+            continue
+        roll = _Rollup(tree, values, config)
+        for el in tree.elements:
+            keys = roll.below(el.id)
+            if keys:
+                elements.append(roll.row(el.id, el.level, el.statement, year, keys,
+                                         roll.mean(el.id, False), roll.mean(el.id, True)))
+        keys = list(values)
+        if config.aggregate == "indicator_mean":
+            m = _mean(roll.value(k, False) for k in keys)
+            mc = _mean(roll.value(k, True) for k in keys)
+        else:
+            m = _mean(v for e in roll.roots if (v := roll.mean(e, False)) is not None)
+            mc = _mean(v for e in roll.roots if (v := roll.mean(e, True)) is not None)
+        plan_rows.append(roll.row(None, "plan", tree.plan.title or tree.plan.id, year, keys, m, mc))
+    return CapaianReport(plan=tree.plan.id, scale=config.scale, config=config.settings(), indikator=rows,
+                         elements=elements + plan_rows)
