@@ -32,7 +32,7 @@ POLARITAS = ("positif", "negatif", "range")
 NegatifFormula = Literal["2t_minus_r", "t_over_r"]
 Aggregate = Literal["mean", "indicator_mean"]
 Basis = Literal["computed", "expected_polaritas", "reported"]
-PolaritasSource = Literal["declared", "expected", "default"]
+PolaritasSource = Literal["declared", "expected", "expected_over_declared", "default"]
 
 # RULES §7 check 21: indicator names that measure something where lower is better.
 NEGATIF_NAME_WORDS = (
@@ -450,6 +450,10 @@ class CapaianReport(BaseModel):
 
 
 def _resolve_polaritas(declared: str | None, expected: str | None) -> tuple[str, PolaritasSource]:
+    # A clearly lower-is-better indicator is never computed with R/T, whatever the document declares
+    # (RULES R3.4: "never use R3.1 for a negative indicator"); the contradiction is flagged.
+    if declared == "positif" and expected == "negatif":
+        return expected, "expected_over_declared"
     if declared:
         return declared, "declared"
     if expected:

@@ -65,6 +65,13 @@ def load_config(path: Path | None = None) -> dict[str, Any]:
     return config
 
 
+def config_from_settings(settings: Any) -> dict[str, Any]:
+    """The check configuration with the overrides the settings name (checks and capaian files)."""
+    config = load_config(settings.pokin_checks_config)
+    config["capaian_config"] = settings.pokin_capaian_config
+    return config
+
+
 @dataclass
 class Context:
     """What a rule may look at: the store, the plan, the configuration; the tree is read once, lazily."""
@@ -254,6 +261,140 @@ def _malformed(ctx: Context, r: Rule) -> list[Finding]:
             for row in ctx.rows("check_malformed_rupiah")]
 
 
+# ---- nomenclature codes -------------------------------------------------------------------------
+
+NOMEN_LEVELS = ("program", "kegiatan", "sub_kegiatan")
+
+
+@dataclass(frozen=True)
+class CodeInfo:
+    """The nomenclature code of an element: written in the document, or resolved from its name."""
+
+    code: str
+    given: bool
+    official_name: str | None
+    score: float | None
+
+
+def codes(ctx: Context) -> dict[str, CodeInfo]:
+    """Codes of the plan's program / kegiatan / sub kegiatan, resolving names the document gives without
+    codes (the seeds give names only) within the parent's code first, then over the whole level."""
+    cached = ctx.__dict__.get("_codes")
+    if cached is not None:
+        return cached
+    from service.nomenklatur import Nomenklatur
+
+    nomen = Nomenklatur.default()
+    bidang = ctx.config.get("bidang", "1.06")
+    out: dict[str, CodeInfo] = {}
+    ordered = sorted((e for e in ctx.tree.elements if e.level in NOMEN_LEVELS), key=lambda e: NOMEN_LEVELS.index(e.level))
+    for e in ordered:
+        if e.nomenklatur.code:
+            out[e.id] = CodeInfo(e.nomenklatur.code, True, None, None)
+            continue
+        if not e.nomenklatur.name:
+            continue
+        parent_codes = [out[p].code for p in e.parents if p in out and p in ctx.by_id
+                        and NOMEN_LEVELS.index(ctx.by_id[p].level) == NOMEN_LEVELS.index(e.level) - 1]
+        found = None
+        for pc in parent_codes:
+            found = nomen.resolve_one(e.nomenklatur.name, e.level, bidang, parent_code=pc)
+            if found:
+                break
+        found = found or nomen.resolve_one(e.nomenklatur.name, e.level, bidang)
+        if found:
+            out[e.id] = CodeInfo(found.code, False, found.name, found.score)
+    ctx.__dict__["_codes"] = out
+    return out
+
+
+@rule("code_format", "error",
+      "Kode nomenklatur tidak sesuai format (U.BB.PP / U.BB.PP.L.KK / U.BB.PP.L.KK.SSSS).",
+      "Nomenclature code is malformed for its level (U.BB.PP / U.BB.PP.L.KK / U.BB.PP.L.KK.SSSS).")
+def _code_format(ctx: Context, r: Rule) -> list[Finding]:
+    from service.nomenklatur import code_problem
+
+    out = []
+    for e in ctx.tree.elements:
+        if e.nomenklatur.code and e.level in NOMEN_LEVELS:
+            problem = code_problem(e.nomenklatur.code, e.level)
+            if problem:
+                out.append(r.finding(ctx, [e.id], f"{_lvl(e.level)} code {e.nomenklatur.code}: {problem}", code=e.nomenklatur.code))
+    return out
+
+
+@rule("code_parent", "error",
+      "Kode tidak berawalan kode induknya (mis. sub kegiatan di bawah kegiatan yang salah).",
+      "Code does not start with its parent's code (e.g. a sub kegiatan under the wrong kegiatan).")
+def _code_parent(ctx: Context, r: Rule) -> list[Finding]:
+    from service.nomenklatur import prefix_matches
+
+    known = codes(ctx)
+    out = []
+    for e in ctx.tree.elements:
+        mine = known.get(e.id)
+        if not mine:
+            continue
+        for p in e.parents:
+            theirs = known.get(p)
+            if p not in ctx.by_id or not theirs or NOMEN_LEVELS.index(ctx.by_id[p].level) != NOMEN_LEVELS.index(e.level) - 1:
+                continue
+            if not prefix_matches(mine.code, theirs.code):
+                how = "" if mine.given and theirs.given else " (codes resolved from the nomenclature names)"
+                out.append(r.finding(ctx, [e.id, p],
+                                     f"{_lvl(e.level)} {mine.code} {e.nomenklatur.name or ''} is listed under "
+                                     f"{_lvl(ctx.by_id[p].level)} {theirs.code} {ctx.by_id[p].nomenklatur.name or ''}{how}",
+                                     code=mine.code, parent_code=theirs.code, resolved=not (mine.given and theirs.given)))
+    return out
+
+
+@rule("nomenklatur_unknown", "error",
+      "Pasangan kode dan nama tidak ada dalam daftar nomenklatur resmi.",
+      "The (code, name) pair is not in the official nomenclature list.")
+def _nomen_unknown(ctx: Context, r: Rule) -> list[Finding]:
+    from service.nomenklatur import Nomenklatur
+
+    nomen, bidang, known = Nomenklatur.default(), ctx.config.get("bidang", "1.06"), codes(ctx)
+    out = []
+    for e in ctx.tree.elements:
+        if e.level not in NOMEN_LEVELS or not (e.nomenklatur.name or e.nomenklatur.code):
+            continue
+        if e.nomenklatur.code and e.nomenklatur.name:
+            res = nomen.check(e.nomenklatur.code, e.nomenklatur.name, e.level, bidang)
+            if res.status in ("unknown_code", "name_mismatch"):
+                out.append(r.finding(ctx, [e.id], f"{e.nomenklatur.code} {e.nomenklatur.name}: {res.message}",
+                                     code=e.nomenklatur.code, official_name=res.official_name))
+        elif e.nomenklatur.name and e.id not in known:
+            best = nomen.resolve(e.nomenklatur.name, e.level, bidang, limit=1)
+            hint = f" (closest: {best[0].code} {best[0].name}, similarity {best[0].score:.2f})" if best else ""
+            out.append(r.finding(ctx, [e.id], f"{_lvl(e.level)} name not found in the official list: {e.nomenklatur.name}{hint}",
+                                 name=e.nomenklatur.name, closest=best[0].code if best else None))
+    return out
+
+
+@rule("nomenklatur_near_miss", "warning",
+      "Nama nomenklatur hampir sama dengan nama resmi (salah ketik).",
+      "The nomenclature name is close to, but not the same as, the official name (a typo).")
+def _nomen_near(ctx: Context, r: Rule) -> list[Finding]:
+    from service.nomenklatur import Nomenklatur
+
+    nomen, bidang = Nomenklatur.default(), ctx.config.get("bidang", "1.06")
+    out = []
+    for e in ctx.tree.elements:
+        info = codes(ctx).get(e.id)
+        if not info or not e.nomenklatur.name:
+            continue
+        if info.given:
+            res = nomen.check(info.code, e.nomenklatur.name, e.level, bidang)
+            near, official, score = res.status == "near_miss", res.official_name, res.ratio
+        else:
+            near, official, score = (info.score or 0) < 1.0, info.official_name, info.score
+        if near:
+            out.append(r.finding(ctx, [e.id], f"'{e.nomenklatur.name}' is written for {info.code} {official!r} "
+                                              f"(similarity {score:.2f})", code=info.code, official_name=official, score=score))
+    return out
+
+
 # ---- jabatan ---------------------------------------------------------------------------------
 
 rule("no_owner", "warning",
@@ -273,6 +414,66 @@ def _owner_level(ctx: Context, r: Rule) -> list[Finding]:
                       f"{' or '.join(_lvl(x) for x in allowed.get(row['level'], []))}",
                       level=row["level"], jabatan=row["jabatan"], jabatan_level=row["jabatan_level"])
             for row in ctx.rows("check_owner_level") if row["jabatan_level"] not in allowed.get(row["level"], [])]
+
+
+# ---- capaian --------------------------------------------------------------------------------------
+
+
+def capaian_rows(ctx: Context) -> list[Any]:
+    """The capaian report of the plan (service.capaian), computed once per check run."""
+    cached = ctx.__dict__.get("_capaian")
+    if cached is None:
+        from service import capaian
+
+        config = capaian.load_config(ctx.config.get("capaian_config"))
+        config = config.model_copy(update={"tolerance": ctx.config.get("capaian_tolerance", config.tolerance),
+                                           "realistic": tuple(ctx.config.get("capaian_bounds", config.realistic))})
+        cached = ctx.__dict__["_capaian"] = capaian.plan_capaian(ctx.tree, config).indikator
+    return cached
+
+
+def _cap_rule(flag_names: tuple[str, ...], message: Callable[[Any], str],
+              unless: tuple[str, ...] = ()) -> Callable[[Context, Rule], list[Finding]]:
+    def run(ctx: Context, r: Rule) -> list[Finding]:
+        return [r.finding(ctx, [row.element_id], message(row), indikator=row.name, year=row.year, target=row.target.raw,
+                          realisasi=row.realisasi.raw, reported=row.reported, computed=row.capaian,
+                          capaian_if_positif=row.capaian_if_positif, polaritas=row.polaritas)
+                for row in capaian_rows(ctx)
+                if any(f in row.flags for f in flag_names) and not any(f in row.flags for f in unless)]
+
+    return run
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}".replace(".", ",")
+
+
+rule("capaian_reported_differs", "error",
+     "Capaian yang dilaporkan berbeda dari hasil hitung ulang.",
+     "The reported capaian differs from the recomputed one.")(
+    _cap_rule(("reported_differs",), lambda row: f"{row.name} {row.year}: reported {_num(row.reported)} %, recomputed "
+                                                  f"{_num(row.capaian)} % ({row.formula})",
+              unless=("computed_as_if_higher_were_better",)))  # that case has its own, more precise rule
+
+rule("capaian_wrong_polarity", "error",
+     "Indikator berpolaritas negatif dihitung seolah-olah makin tinggi makin baik.",
+     "A negative-polarity indikator's capaian was computed as if higher were better.")(
+    _cap_rule(("computed_as_if_higher_were_better",),
+              lambda row: f"{row.name} {row.year}: target {row.target.raw}, realisasi {row.realisasi.raw}, reported "
+                          f"{_num(row.reported)} % is realisasi/target; lower is better here, so capaian is "
+                          f"{_num(row.capaian)} %"))
+
+rule("polaritas_mismatch", "warning",
+     "Polaritas yang dinyatakan bertentangan dengan makna indikator (mis. kemiskinan mestinya negatif).",
+     "The declared polaritas contradicts what the indikator measures (e.g. poverty is lower-is-better).")(
+    _cap_rule(("polaritas_declared_positif_expected_negatif",),
+              lambda row: f"{row.name}: declared positif, but lower is better for it (negatif)"))
+
+rule("capaian_unrealistic", "warning",
+     "Capaian di luar batas wajar (target tidak realistis atau realisasi kumulatif).",
+     "Capaian outside realistic bounds (an unrealistic target, or a cumulated realisasi).")(
+    _cap_rule(("above_realistic_bounds", "below_realistic_bounds"),
+              lambda row: f"{row.name} {row.year}: capaian {_num(row.capaian)} % is outside the realistic bounds"))
 
 
 def run_checks(store: GraphStore, plan_id: str, config: dict[str, Any] | None = None,

@@ -253,14 +253,14 @@ def check(
     rule: Annotated[list[str] | None, typer.Option("--rule", help="run only this rule; repeat for several")] = None,
 ) -> None:
     """Check a plan: orphans, dead ends, indikator, targets, budget roll-ups, codes, jabatan, capaian."""
-    from service.checks import SEVERITY_ORDER, load_config, run_checks, to_csv
+    from service.checks import SEVERITY_ORDER, config_from_settings, run_checks, to_csv
 
     if fail_on not in (None, "error", "warning"):
         typer.echo("error: --fail-on takes error or warning", err=True)
         raise typer.Exit(2)
     try:
         with _store() as store:
-            report = run_checks(store, plan, load_config(Settings().pokin_checks_config), only=rule)
+            report = run_checks(store, plan, config_from_settings(Settings()), only=rule)
     except PokinError as e:
         _fail(e)
     if fmt == "json":
@@ -274,6 +274,46 @@ def check(
         typer.echo(f"{report.plan}: {c['error']} error(s), {c['warning']} warning(s), {c['info']} info")
     if fail_on and any(SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[fail_on] for f in report.findings):
         raise typer.Exit(1)
+
+
+@app.command()
+def capaian(
+    plan: Annotated[str, typer.Argument(help="plan id")],
+    fmt: FormatOpt = "table",
+    scale: Annotated[str | None, typer.Option(help="predikat scale, e.g. permendagri86 or buleleng_lkjip_2023")] = None,
+) -> None:
+    """Capaian per indikator and year by polaritas, predikat, roll-up, and the capaian the document reported."""
+    from service import capaian as cap
+    from service.plans import get_tree
+
+    settings = Settings()
+    try:
+        config = cap.load_config(settings.pokin_capaian_config)
+        if scale:
+            if scale not in config.scales:
+                typer.echo(f"error: unknown scale {scale!r}; known: {', '.join(sorted(config.scales))}", err=True)
+                raise typer.Exit(2)
+            config = config.model_copy(update={"scale": scale})
+        with _store() as store:
+            report = cap.plan_capaian(get_tree(store, plan), config)
+    except PokinError as e:
+        _fail(e)
+    if fmt == "json":
+        _json(report.model_dump(mode="json"))
+        return
+
+    def num(x: float | None) -> str:
+        return "-" if x is None else f"{x:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+
+    typer.echo(f"{'year':<5} {'indikator':<60} {'target':>10} {'realisasi':>10} {'pol':<8} {'capaian':>9} {'reported':>9}  predikat")
+    for r in report.indikator:
+        flags = f"  [{', '.join(r.flags)}]" if r.flags else ""
+        typer.echo(f"{r.year:<5} {r.name[:60]:<60} {r.target.raw:>10} {r.realisasi.raw:>10} {r.polaritas:<8} "
+                   f"{num(r.capaian):>9} {num(r.reported):>9}  {r.predikat or '-'}{flags}")
+    typer.echo(f"roll-up ({report.scale}):")
+    for e in report.elements:
+        typer.echo(f"{e.year:<5} {e.level:<12} {num(e.mean):>9} (capped {num(e.mean_capped)}), n={e.n}, below 100: {e.below_100}  "
+                   f"{e.predikat or '-'}  {e.statement[:60]}")
 
 
 @app.command()

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     pokin_query_timeout: float = 30.0  # seconds, for every query
     pokin_token: str | None = None  # required for writes through the API
     pokin_checks_config: Path | None = None  # overrides of service/data/checks.yaml
+    pokin_capaian_config: Path | None = None  # overrides of service/data/predikat_scales.yaml
 
     @model_validator(mode="after")
     def _refuse_default_password(self) -> Settings:

@@ -61,7 +61,6 @@ REFERENCE_CODE_PATTERNS: dict[str, re.Pattern[str]] = {lvl: re.compile(rf"^(?:{_
 KABKOTA_SUB_KEGIATAN = re.compile(r"^[1-8]\.\d{2}\.\d{2}\.2\.\d{2}\.\d{4}$")
 
 _PARTS = {"program": 3, "kegiatan": 5, "sub_kegiatan": 6}
-_LEVEL_BY_PARTS = {3: "program", 5: "kegiatan", 6: "sub_kegiatan"}
 _LABEL = {"program": "program", "kegiatan": "kegiatan", "sub_kegiatan": "sub kegiatan"}
 
 

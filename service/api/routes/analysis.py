@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from service import alignment, checks, impact
+from service import alignment, capaian, checks, impact
 from service.deps import SettingsDep, StoreDep
+from service.plans import get_tree
 
 router = APIRouter(prefix="/api/plans", tags=["analysis"])
 
@@ -35,5 +36,19 @@ class ChecksOut(checks.BaseModel):
 def run_checks(plan_id: str, store: StoreDep, settings: SettingsDep,
                rule: Annotated[list[str] | None, Query(description="run only these rules")] = None) -> ChecksOut:
     """Findings of every check rule on the plan: rule, severity, node_ids, message, values."""
-    report = checks.run_checks(store, plan_id, checks.load_config(settings.pokin_checks_config), only=rule)
+    report = checks.run_checks(store, plan_id, checks.config_from_settings(settings), only=rule)
     return ChecksOut(plan=report.plan, findings=report.findings, rules=report.rules)
+
+
+@router.get("/{plan_id}/capaian")
+def plan_capaian(plan_id: str, store: StoreDep, settings: SettingsDep,
+                 scale: Annotated[str | None, Query(description="predikat scale name")] = None) -> capaian.CapaianReport:
+    """Capaian per indikator and year by polaritas, predikat, roll-up to sasaran and tujuan, and the reported capaian."""
+    config = capaian.load_config(settings.pokin_capaian_config)
+    if scale:
+        if scale not in config.scales:
+            from service.errors import QueryError
+
+            raise QueryError(f"unknown scale {scale!r}; known: {', '.join(sorted(config.scales))}")
+        config = config.model_copy(update={"scale": scale})
+    return capaian.plan_capaian(get_tree(store, plan_id), config)

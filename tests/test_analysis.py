@@ -1,0 +1,126 @@
+"""Trace and what-if impact on the real Kotim cascade; the same through the API and the CLI."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from service.alignment import trace
+from service.errors import NotFound, QueryError
+from service.impact import impact
+from service.main import create_app
+from service.store import GraphStore
+
+from .conftest import make_settings
+from .test_cli import pokin
+
+pytestmark = pytest.mark.integration
+
+KOTIM = "kotim-dinsos-2025"
+
+
+def test_trace_reaches_the_tujuan_and_crosses_into_the_kepala_daerah_plan(seeded_store: GraphStore) -> None:
+    t = trace(seeded_store, KOTIM, "sk-dukungan-psikososial")
+    assert [[s.id for s in p] for p in t.paths] == [
+        ["sk-dukungan-psikososial", "k-kesiapsiagaan-bencana", "p-bencana", "csf-1", "tujuan"],
+        ["sk-dukungan-psikososial", "k-kesiapsiagaan-bencana", "p-bencana", "csf-1", "tujuan-distribusi", "sasaran-pmks",
+         "tujuan-rpjmd"],
+    ]
+    assert t.paths[1][-1].plan == "kotim-pemda-2025"
+    step = t.paths[0][0]
+    assert step.indikator == [{"name": "Jumlah Orang Yang Mendapatkan Dukungan Psikososial Kewenangan Kabupaten/ Kota",
+                               "satuan": "Orang", "target": {2025: "20 Orang"}}]
+    assert t.subtree == [] and t.reaches == ["tujuan"]
+
+
+def test_trace_subtree_of_a_program(seeded_store: GraphStore) -> None:
+    t = trace(seeded_store, KOTIM, "p-bencana")
+    assert sorted(s.id for s in t.subtree) == sorted([
+        "k-kebutuhan-dasar-bencana", "k-kesiapsiagaan-bencana", "sk-dukungan-psikososial", "sk-penanganan-kelompok-rentan",
+        "sk-penyediaan-makanan", "sk-penyediaan-sandang-bencana", "sk-tempat-penampungan"])
+
+
+def test_trace_of_an_orphan_reaches_no_tujuan(seeded_store: GraphStore) -> None:
+    t = trace(seeded_store, "bengsel-dinsos-2024", "sk-fm-1")
+    assert [[s.id for s in p] for p in t.paths] == [["sk-fm-1"]] and t.reaches == ["sub_kegiatan"]
+
+
+def test_trace_unknown_element(seeded_store: GraphStore) -> None:
+    with pytest.raises(NotFound, match="plan 'kotim-dinsos-2025' has no element 'nope'"):
+        trace(seeded_store, KOTIM, "nope")
+
+
+def test_cutting_pemberdayaan_and_tmp_leaves_csf_ii_without_support(seeded_store: GraphStore) -> None:
+    r = impact(seeded_store, KOTIM, ["p-psks-berdaya", "p-tmp"])
+    assert r.removed.counts == {"tujuan": 0, "sasaran": 0, "program": 2, "kegiatan": 2, "sub_kegiatan": 3}
+    assert r.removed.anggaran == 182_400_000  # 150.000.000 + 32.400.000, the programs' pagu as written
+    assert [(u.id, u.lost, u.remaining) for u in r.unsupported] == [("csf-2", ["p-psks-berdaya", "p-tmp"], [])]
+    assert [(a.id, a.lost, a.remaining) for a in r.affected] == [
+        ("tujuan", ["csf-2"], ["csf-1", "csf-3"]), ("tujuan-distribusi", ["csf-2"], ["csf-1", "csf-3"])]
+    assert r.indikator_unsupported == [{"element": "csf-2", "indikator": "Persentase PSKS yang diberdayakan", "id": "i1"}]
+    jab = {j["id"]: j for j in r.jabatan_affected}
+    assert jab["kadis"]["unsupported"] == ["csf-2"] and sorted(jab["pk-eselon-3"]["removed"]) == ["p-psks-berdaya", "p-tmp"]
+    budgets = {s["id"]: (s["before"], s["after"]) for s in r.sasaran_anggaran}
+    assert budgets["csf-2"] == (182_400_000, 0) and budgets["csf-1"] == (802_000_000, 802_000_000)
+
+
+def test_cutting_a_kegiatan_moves_its_own_pagu(seeded_store: GraphStore) -> None:
+    r = impact(seeded_store, KOTIM, ["k-rehab-pmks-lainnya"])
+    assert r.removed.counts["sub_kegiatan"] == 2 and r.removed.anggaran == 40_000_000
+    assert [(a.id, a.remaining) for a in r.affected] == [("p-rehabilitasi", ["k-rehab-dasar"])]
+    budgets = {s["id"]: (s["before"], s["after"]) for s in r.sasaran_anggaran}
+    assert budgets["csf-1"] == (802_000_000, 762_000_000)
+
+
+def test_cut_needs_an_element(seeded_store: GraphStore) -> None:
+    with pytest.raises(QueryError):
+        impact(seeded_store, KOTIM, [])
+
+
+@pytest.fixture()
+def client(seeded_dir: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(make_settings(seeded_dir))) as c:
+        yield c
+
+
+def test_api_trace_impact_checks_capaian(client: TestClient) -> None:
+    t = client.get(f"/api/plans/{KOTIM}/nodes/sk-karang-taruna/trace").json()
+    assert [s["id"] for s in t["paths"][0]] == ["sk-karang-taruna", "k-peningkatan-psks", "p-psks-berdaya", "csf-2", "tujuan"]
+    i = client.get(f"/api/plans/{KOTIM}/impact", params=[("cut", "p-psks-berdaya"), ("cut", "p-tmp")]).json()
+    assert set(i) >= {"removed", "affected", "unsupported", "indikator_unsupported", "jabatan_affected"}
+    assert i["removed"]["counts"]["program"] == 2 and i["unsupported"][0]["id"] == "csf-2"
+    c = client.get(f"/api/plans/{KOTIM}/checks").json()
+    assert c["plan"] == KOTIM and {"rule", "severity", "node_ids", "message", "values"} == set(c["findings"][0])
+    assert {f["rule"] for f in c["findings"]} >= {"budget_rollup", "malformed_rupiah", "code_parent", "dead_end"}
+    cap = client.get("/api/plans/buleleng-dinsos-2023/capaian").json()
+    miskin = next(r for r in cap["indikator"] if r["name"] == "Persentase penduduk miskin")
+    assert (round(miskin["capaian"], 2), miskin["reported"], miskin["predikat"]) == (86.41, 113.59, "Tinggi")
+    lk = client.get("/api/plans/buleleng-dinsos-2023/capaian", params={"scale": "buleleng_lkjip_2023"}).json()
+    assert next(r for r in lk["indikator"] if r["name"] == "Persentase penduduk miskin")["predikat"] == "Sangat berhasil"
+    assert client.get(f"/api/plans/{KOTIM}/impact").status_code == 422
+    assert client.get("/api/plans/buleleng-dinsos-2023/capaian", params={"scale": "x"}).json()["error"]["code"] == "bad_query"
+
+
+def test_cli_check_exit_codes_and_formats(seeded_dir: Path) -> None:
+    out = pokin(seeded_dir, "check", KOTIM, "--format", "json", "--fail-on", "error")
+    assert out.returncode == 1, out.stderr
+    body = json.loads(out.stdout)
+    assert body["plan"] == KOTIM and len(body["findings"]) > 50
+    ok = pokin(seeded_dir, "check", "buleleng-dinsos-2024", "--rule", "budget_rollup", "--fail-on", "warning")
+    assert ok.returncode == 0 and "0 error(s), 0 warning(s)" in ok.stdout
+    warn = pokin(seeded_dir, "check", "buleleng-dinsos-2024", "--fail-on", "warning", "--format", "csv")
+    assert warn.returncode == 1 and warn.stdout.startswith("plan,rule,severity,node_ids,message")
+
+
+def test_cli_trace_impact_capaian(seeded_dir: Path) -> None:
+    out = pokin(seeded_dir, "impact", KOTIM, "--cut", "p-psks-berdaya", "--cut", "p-tmp", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["removed"]["anggaran"] == 182_400_000
+    t = pokin(seeded_dir, "trace", KOTIM, "sk-pengamanan-tmp")
+    assert t.returncode == 0 and "tujuan: Meningkatnya Kesejahteraan Pemerlu Pelayanan Kesejahteraan Sosial (PPKS)" in t.stdout
+    c = pokin(seeded_dir, "capaian", "buleleng-dinsos-2023", "--format", "json")
+    assert c.returncode == 0 and json.loads(c.stdout)["scale"] == "permendagri86"

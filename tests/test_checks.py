@@ -1,0 +1,225 @@
+"""Every check rule flags a real problem of a real seed plan, and stays silent on a clean plan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from seed.loader import read_plans
+from service.checks import RULES, load_config, run_checks, to_csv
+from service.loading import load_paths, plan_params
+from service.store import GraphStore, open_store
+
+from .conftest import ROOT, SEED_DIR, make_settings
+
+pytestmark = pytest.mark.integration
+
+CLEAN = ROOT / "tests" / "fixtures" / "clean-plan.yaml"
+
+
+@pytest.fixture(scope="module")
+def clean_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GraphStore]:
+    s = open_store(make_settings(tmp_path_factory.mktemp("clean") / "data"))
+    load_paths(s, [CLEAN])
+    yield s
+    s.close()
+
+
+def findings(store: GraphStore, plan: str, rule: str, **config: object) -> list[tuple[list[str], str]]:
+    cfg = load_config()
+    cfg.update(config)
+    return [(f.node_ids, f.message) for f in run_checks(store, plan, cfg, only=[rule]).findings]
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_rule_is_silent_on_a_clean_plan(clean_store: GraphStore, rule: str) -> None:
+    assert findings(clean_store, "clean-2025", rule) == []
+
+
+def test_every_rule_has_both_languages_and_a_query() -> None:
+    names = {p.stem for p in (ROOT / "cypher").glob("*.cypher")}
+    for r in RULES.values():
+        assert r.explain_id and r.explain_en and r.severity in ("error", "warning", "info")
+        assert r.query in names
+
+
+# ---- each rule on a real seed plan ---------------------------------------------------------------
+
+
+def test_orphan_bengkulu_selatan_sub_kegiatan(seeded_store: GraphStore) -> None:
+    """The document lost the chain between sasaran and sub kegiatan: all 49 trace to nothing."""
+    found = findings(seeded_store, "bengsel-dinsos-2024", "orphan")
+    assert len(found) == 49 and all(ids[0].startswith("sk-") for ids, _ in found)
+
+
+def test_no_parent_bontang_sasaran(seeded_store: GraphStore) -> None:
+    found = findings(seeded_store, "bontang-dspm-iku", "no_parent")
+    assert [ids for ids, _ in found] == [["s1-akuntabilitas"], ["s2-ppks"], ["s3-pemberdayaan"]]
+
+
+def test_dead_end_kotim_renstra_sasaran(seeded_store: GraphStore) -> None:
+    """Seed 003: the Renstra sasaran strategis 'Meningkatnya PMKS yang tertangani' has nothing below it."""
+    assert findings(seeded_store, "kotim-dinsos-2025", "dead_end") == [
+        (["sasaran-renstra"], "sasaran has nothing below it: Meningkatnya PMKS yang tertangani")]
+
+
+def test_unfunded_leaf_kotim_pengamanan_tmp(seeded_store: GraphStore) -> None:
+    """Seed 003: 'Terlaksananya pengamanan TMP' has an indicator but no sub kegiatan, no budget."""
+    assert [ids for ids, _ in findings(seeded_store, "kotim-dinsos-2025", "unfunded_leaf")] == [["sk-pengamanan-tmp"]]
+
+
+def test_cycle_on_kotim_written_by_other_means(store: GraphStore) -> None:
+    """Loading refuses cycles; data written around the loader (here: Kotim plus one edge csf-1 -> p-bencana) is caught."""
+    ((_, doc),) = read_plans([SEED_DIR / "kotim-dinsos-2025.yaml"])
+    params = plan_params(doc)
+    params["edges"].append({"child": "kotim-dinsos-2025/csf-1", "parent": "kotim-dinsos-2025/p-bencana"})
+    params["crossrefs"] = []
+    store.write("write_plan", **params)
+    assert sorted(ids[0] for ids, _ in findings(store, "kotim-dinsos-2025", "cycle")) == ["csf-1", "p-bencana"]
+
+
+def test_missing_indikator_kotim_kesiapsiagaan(seeded_store: GraphStore) -> None:
+    assert [ids for ids, _ in findings(seeded_store, "kotim-dinsos-2025", "missing_indikator")] == [["k-kesiapsiagaan-bencana"]]
+
+
+def test_missing_target_buleleng_2024(seeded_store: GraphStore) -> None:
+    """The 2024 pohon kinerja of Buleleng gives formulas but no targets: all 22 indikator."""
+    assert len(findings(seeded_store, "buleleng-dinsos-2024", "missing_target")) == 22
+
+
+def test_unit_mismatch_kotim_jumlah_with_percent(seeded_store: GraphStore) -> None:
+    """Seed 003: kegiatan indikator named 'Jumlah ...' with targets in % (93,59 %, 95,50 %, 98 %, 100 %, 91 %)."""
+    found = findings(seeded_store, "kotim-dinsos-2025", "unit_mismatch")
+    assert len(found) == 13 and all(ids[0].startswith("k-") for ids, _ in found)
+    assert (["k-kebutuhan-dasar-bencana"],
+            "'Jumlah korban bencana alam dan sosial yang terpenuhi kebutuhannya' names a count but its unit is %") in found
+
+
+def test_repeated_indikator_kotim_psks(seeded_store: GraphStore) -> None:
+    """Seed 003: 'Persentase PSKS yang diberdayakan' on CSF II and on Program Pemberdayaan Sosial."""
+    assert findings(seeded_store, "kotim-dinsos-2025", "repeated_indikator") == [
+        (["p-psks-berdaya", "csf-2"], "program repeats its sasaran's indikator: Persentase PSKS yang diberdayakan")]
+
+
+def test_compound_indikator_kotim_tujuan(seeded_store: GraphStore) -> None:
+    found = findings(seeded_store, "kotim-dinsos-2025", "compound_indikator")
+    assert [ids for ids, _ in found] == [["tujuan-distribusi"]]
+    assert "Jumlah PMKS Yang Memperoleh Bantuan/Tertangani dan Jumlah PSKS" in found[0][1]
+
+
+def test_budget_rollup_kotim(seeded_store: GraphStore) -> None:
+    """Seed 003: Rehabilitasi 2.01 subs 537.478.630 vs kegiatan 266.749.630; Kepegawaian 65.510.000 vs 165.510.000; ..."""
+    report = run_checks(seeded_store, "kotim-dinsos-2025", only=["budget_rollup"])
+    got = {f.node_ids[0]: (f.values["pagu"], f.values["children_sum"]) for f in report.findings}
+    assert got == {
+        "k-kebutuhan-dasar-bencana": (372_250_370, 349_150_370),  # Psikososial's 23.100.000 filed elsewhere
+        "k-rehab-dasar": (266_749_630, 537_478_630),
+        "k-kepegawaian": (65_510_000, 165_510_000),
+        "p-psks-berdaya": (150_000_000, 100_000_000),
+        "k-peningkatan-psks": (100_000_000, 150_000_000),
+        "p-tmp": (32_400_000, 324_000_000),  # kegiatan written 32.400.0000
+        "k-pemeliharaan-tmp": (324_000_000, 32_400_000),
+        "k-umum": (667_292_466, 786_912_466),  # a sub kegiatan written 13.2918.000
+    }
+    rehab = next(f for f in report.findings if f.node_ids[0] == "k-rehab-dasar")
+    assert rehab.message.endswith("(difference -Rp 270.729.000)")
+
+
+def test_malformed_rupiah_kotim(seeded_store: GraphStore) -> None:
+    report = run_checks(seeded_store, "kotim-dinsos-2025", only=["malformed_rupiah"])
+    assert sorted(f.values["raw"] for f in report.findings) == ["13.2918.000", "23. 000.000", "3.536.925. 665", "32.400.0000"]
+
+
+def test_code_parent_kotim_psikososial(seeded_store: GraphStore) -> None:
+    """Seed 003 item 4: Pelayanan Dukungan Psikososial (1.06.06.2.01.0005) listed under Kesiapsiagaan Bencana (1.06.06.2.02)."""
+    found = findings(seeded_store, "kotim-dinsos-2025", "code_parent")
+    assert (["sk-dukungan-psikososial", "k-kesiapsiagaan-bencana"],
+            "sub kegiatan 1.06.06.2.01.0005 Pelayanan Dukungan Psikososial is listed under kegiatan 1.06.06.2.02 "
+            "Penyelenggaraan Pemberdayaan Masyarakat Terhadap Kesiapsiagaan Bencana Kabupaten/ Kota "
+            "(codes resolved from the nomenclature names)") in found
+
+
+def test_nomenklatur_near_miss_kotim_typos(seeded_store: GraphStore) -> None:
+    ids = {i[0] for i, _ in findings(seeded_store, "kotim-dinsos-2025", "nomenklatur_near_miss")}
+    assert {"p-rehabilitasi", "k-umum"} <= ids  # "Proram Rehabilitasi Sosial", "Adminstrasi Umum Perangkat Daerah"
+
+
+def _kotim_with(tmp_path: Path, element_id: str, nomenklatur: dict) -> Path:
+    """Kotim as transcribed, with a code written on one element (the seeds give names only)."""
+    data = yaml.safe_load((SEED_DIR / "kotim-dinsos-2025.yaml").read_text())
+    for el in data["elements"]:
+        if el["id"] == element_id:
+            el["nomenklatur"] = nomenklatur
+    path = tmp_path / "kotim.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return path
+
+
+def test_code_format_malformed_code(store: GraphStore, tmp_path: Path) -> None:
+    """RULES §4.1: '1.06.04.02.01.0001' (level written as 02) is seen in public data."""
+    load_paths(store, [SEED_DIR / "kotim-pemda-2025.yaml",
+                       _kotim_with(tmp_path, "sk-penyediaan-permakanan", {"name": "Penyediaan Permakanan", "code": "1.06.04.02.01.0001"})])
+    found = findings(store, "kotim-dinsos-2025", "code_format")
+    assert [(ids, msg.split(":")[0]) for ids, msg in found] == [(["sk-penyediaan-permakanan"], "sub kegiatan code 1.06.04.02.01.0001")]
+
+
+def test_nomenklatur_unknown_code_name_pair(store: GraphStore, tmp_path: Path) -> None:
+    load_paths(store, [SEED_DIR / "kotim-pemda-2025.yaml",
+                       _kotim_with(tmp_path, "p-bencana", {"name": "Program Penanganan Bencana", "code": "1.06.04"})])
+    found = findings(store, "kotim-dinsos-2025", "nomenklatur_unknown")
+    assert [ids for ids, _ in found] == [["p-bencana"]]
+    assert "REHABILITASI SOSIAL" in found[0][1].upper()
+
+
+def test_no_owner_kotim_sub_kegiatan(seeded_store: GraphStore) -> None:
+    """Seed 003 item 7: the distribution to jabatan stops at kegiatan; no sub kegiatan has an owner."""
+    ids = [i[0] for i, _ in findings(seeded_store, "kotim-dinsos-2025", "no_owner")]
+    assert len(ids) == 51 and sum(1 for i in ids if i.startswith("sk-")) == 44
+
+
+def test_owner_level_bontang(seeded_store: GraphStore) -> None:
+    """Bontang's IKU names Sekretariat / Bidang (eselon III) as owners of sasaran strategis."""
+    found = findings(seeded_store, "bontang-dspm-iku", "owner_level")
+    assert len(found) == 3 and all("expected kepala daerah or kepala dinas" in m for _, m in found)
+
+
+def test_capaian_wrong_polarity_buleleng_poverty(seeded_store: GraphStore) -> None:
+    """Seed 002: 5,15 % target, 5,85 % realisasi, reported 113,59 (R/T) while lower is better: 86,41."""
+    assert findings(seeded_store, "buleleng-dinsos-2023", "capaian_wrong_polarity") == [(
+        ["s1-miskin"], "Persentase penduduk miskin 2023: target 5,15%, realisasi 5,85%, reported 113,59 % is "
+                       "realisasi/target; lower is better here, so capaian is 86,41 %")]
+
+
+def test_polaritas_mismatch_buleleng_poverty(seeded_store: GraphStore) -> None:
+    assert [i for i, _ in findings(seeded_store, "buleleng-dinsos-2023", "polaritas_mismatch")] == [["s1-miskin"]]
+
+
+def test_capaian_unrealistic_buleleng_pmks(seeded_store: GraphStore) -> None:
+    """Seed 002: PMKS 6,86 % target, 23,95 % realisasi (cumulated with 2021): 349 %."""
+    found = findings(seeded_store, "buleleng-dinsos-2023", "capaian_unrealistic")
+    assert found == [(["s2-pmks"], "Persentase penanganan PMKS 2023: capaian 349,13 % is outside the realistic bounds")]
+
+
+def test_capaian_reported_differs_with_a_tight_tolerance(seeded_store: GraphStore) -> None:
+    """The document prints 349,12 for 23,95 / 6,86 = 349,1254: within 0.5 pp, but not a correct rounding to two
+    decimals (off by more than 0.005), unlike 113,59 (113,592) and 105,76 (105,7625)."""
+    assert findings(seeded_store, "buleleng-dinsos-2023", "capaian_reported_differs") == []
+    found = findings(seeded_store, "buleleng-dinsos-2023", "capaian_reported_differs", capaian_tolerance=0.005)
+    assert [i for i, _ in found] == [["s2-pmks"]]
+
+
+# ---- output ------------------------------------------------------------------------------------
+
+
+def test_json_and_csv_shapes(seeded_store: GraphStore) -> None:
+    report = run_checks(seeded_store, "kotim-dinsos-2025")
+    first = json.loads(report.findings[0].model_dump_json())
+    assert list(first) == ["rule", "severity", "node_ids", "message", "values"]
+    assert [f.severity for f in report.findings] == sorted((f.severity for f in report.findings),
+                                                            key=lambda s: {"error": 0, "warning": 1, "info": 2}[s])
+    lines = to_csv(report).splitlines()
+    assert lines[0] == "plan,rule,severity,node_ids,message" and len(lines) == len(report.findings) + 1
