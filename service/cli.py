@@ -317,6 +317,33 @@ def capaian(
 
 
 @app.command()
+def render(
+    plan: Annotated[str, typer.Argument(help="plan id")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="file to write")],
+    view: Annotated[str, typer.Option(help="pohon, distribusi or jabatan")] = "pohon",
+    jabatan: Annotated[str | None, typer.Option(help="jabatan id for --view jabatan")] = None,
+    cut: Annotated[list[str] | None, typer.Option("--cut", help="what-if overlay: element to cut; repeat")] = None,
+    checks: Annotated[bool, typer.Option("--checks", help="mark check findings")] = False,
+    collapse: Annotated[str | None, typer.Option(help="hide levels below this one (e.g. kegiatan)")] = None,
+    sasaran: Annotated[str | None, typer.Option(help="draw only this sasaran's branch")] = None,
+    fmt: Annotated[str | None, typer.Option("--format", "-f", help="svg, png or pdf (default: from the file name)")] = None,
+) -> None:
+    """Draw a plan with Graphviz: the pohon kinerja, the distribution to jabatan, or one jabatan's cascade."""
+    from viz.diagrams import render as do_render
+    from viz.service import diagram
+
+    fmt = fmt or output.suffix.lstrip(".").lower() or "svg"
+    try:
+        with _store() as store:
+            graph = diagram(store, plan, view, jabatan=jabatan, cut=cut, checks=checks, collapse=collapse, sasaran=sasaran)
+        data = do_render(graph, fmt)
+    except PokinError as e:
+        _fail(e)
+    output.write_bytes(data)
+    typer.echo(f"wrote {output} ({fmt}, {len(data):,} bytes)")
+
+
+@app.command()
 def query(
     name: Annotated[str, typer.Argument(help="query name (a file in cypher/ without .cypher)")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value; value parsed as JSON when it can be")] = None,

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from service.api.routes import analysis, health, plans
+from service.api.routes import analysis, diagrams, health, plans
 from service.config import Settings
 from service.errors import InvalidPlan, PokinError
 from service.store import GraphStore, open_store
@@ -57,4 +57,5 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.include_router(health.router)
     app.include_router(plans.router)
     app.include_router(analysis.router)
+    app.include_router(diagrams.router)
     return app

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic import BaseModel
+
 from service.errors import NotFound
 from service.models import IndikatorOut, Nilai, Nomenklatur, PlanSummary, PlanTree, SourceRef, TreeElement
 from service.store import GraphStore
@@ -78,3 +80,46 @@ def get_tree(store: GraphStore, plan_id: str) -> PlanTree:
     return PlanTree(plan=summary, elements=[
         element_out(plan_id, r["element"], r["parents"], r["indikator"], r["jabatan"]) for r in rows
     ])
+
+
+class JabatanOut(BaseModel):
+    id: str
+    name: str
+    level: str
+    unit: str | None = None
+    atasan: str | None = None
+    elements: list[str] = []
+
+
+class ExternalElement(BaseModel):
+    """An element of another plan that this plan's elements contribute to (e.g. a sasaran RPJMD)."""
+
+    uid: str
+    plan: str
+    id: str
+    level: str
+    statement: str
+    parents: list[str]
+    indikator: list[str]
+    jabatan: list[dict[str, Any]]
+
+
+class PlanGraph(BaseModel):
+    """Everything a diagram of one plan needs: its tree, its jabatan, and what it contributes to elsewhere."""
+
+    tree: PlanTree
+    jabatan: list[JabatanOut]
+    external: list[ExternalElement]
+
+
+def get_jabatan(store: GraphStore, plan_id: str) -> list[JabatanOut]:
+    return [JabatanOut(**{k: v for k, v in r["jabatan"].items() if k != "seq"}, atasan=r["atasan"], elements=r["elements"])
+            for r in store.read("list_jabatan", plan_id=plan_id)]
+
+
+def get_plan_graph(store: GraphStore, plan_id: str) -> PlanGraph:
+    """Raises: NotFound when no such plan is loaded."""
+    tree = get_tree(store, plan_id)
+    external = [ExternalElement(**r["element"], parents=r["parents"], indikator=r["indikator"], jabatan=r["jabatan"])
+                for r in store.read("get_external_ancestors", plan_id=plan_id)]
+    return PlanGraph(tree=tree, jabatan=get_jabatan(store, plan_id), external=external)
