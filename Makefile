@@ -16,3 +16,7 @@ test: setup
 lint: setup
 	.venv/bin/ruff check service seed viz tests
 	.venv/bin/python -m service.cypher_lint
+
+# Not a test: the speed figures of docs/benchmarks.md (national scale takes minutes).
+bench: setup
+	.venv/bin/python -m bench.run --scale both

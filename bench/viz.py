@@ -49,7 +49,8 @@ def main() -> None:
                 p50, worst = statistics.median(times), max(times)
                 target = TARGETS.get(name)
                 verdict = "" if target is None else ("PASS" if worst < target else "MISS")
-                print(f"{name:<28} {p50 * 1000:>8.1f} {worst * 1000:>8.1f} {'' if target is None else f'{target * 1000:>10.0f}'}  {verdict}")
+                shown = "" if target is None else f"{target * 1000:>10.0f}"
+                print(f"{name:<28} {p50 * 1000:>8.1f} {worst * 1000:>8.1f} {shown:>10}  {verdict}")
         finally:
             store.close()
 
