@@ -10,7 +10,8 @@ setup:
 run: setup
 	.venv/bin/pokin serve --host $(HOST) --port $(PORT) --load seed
 
-test: setup
+test:
+	@./scripts/setup --with-browser
 	.venv/bin/python -m pytest
 
 lint: setup

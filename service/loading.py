@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +84,8 @@ def plan_params(doc: PlanDocument) -> dict[str, Any]:
     """The parameters of write_plan for one document."""
     pid = doc.plan.id
     meta = doc.plan.model_dump(mode="json")
+    # when this version was written: lets readers cache what they derive from a plan (e.g. check counts)
+    meta["loaded_at"] = datetime.now(UTC).isoformat(timespec="microseconds")
     elements, indikator, edges, owners, crossrefs = [], [], [], [], []
     for seq, el in enumerate(doc.elements):
         elements.append(element_row(pid, seq, el))

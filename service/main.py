@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 
-from service.api.routes import analysis, diagrams, health, plans
+from service.api.routes import admin, analysis, diagrams, exports, health, jabatan, plans
 from service.config import Settings
 from service.errors import InvalidPlan, PokinError
 from service.store import GraphStore, open_store
+from service.web import routes as web_routes
 
 
 def error_body(code: str, message: str, problems: list[dict[str, object]] | None = None) -> dict[str, object]:
@@ -41,7 +44,13 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                   description="Explore pohon kinerja cascades: plans, trees, checks, impact of cuts, capaian.")
 
     @app.exception_handler(PokinError)
-    async def pokin_error(_: Request, exc: PokinError) -> JSONResponse:
+    async def pokin_error(request: Request, exc: PokinError) -> JSONResponse | HTMLResponse:
+        if not request.url.path.startswith("/api/") and request.method == "GET":
+            from service.web.routes import TEMPLATES
+
+            title = {404: "Tidak ditemukan", 503: "Layanan tidak tersedia"}.get(exc.status_code, "Terjadi masalah")
+            return TEMPLATES.TemplateResponse(request, "error.html", {"title": title, "message": str(exc), "plan": None,
+                                                                     "nav": None}, status_code=exc.status_code)
         problems = [p.as_dict() for p in exc.problems] if isinstance(exc, InvalidPlan) else None
         return JSONResponse(error_body(exc.code, str(exc), problems), status_code=exc.status_code)
 
@@ -50,12 +59,13 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
         problems = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         return JSONResponse(error_body("bad_request", "invalid request", problems), status_code=422)
 
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
-
+    app.mount("/static", StaticFiles(directory=str(Path(__file__).resolve().parent / "web" / "static")), name="static")
+    app.include_router(web_routes.router)
     app.include_router(health.router)
     app.include_router(plans.router)
     app.include_router(analysis.router)
     app.include_router(diagrams.router)
+    app.include_router(jabatan.router)
+    app.include_router(exports.router)
+    app.include_router(admin.router)
     return app

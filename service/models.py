@@ -257,6 +257,7 @@ class PlanSummary(BaseModel):
     kind: str
     title: str | None = None
     source_document: str | None = None
+    loaded_at: str | None = None
     counts: dict[str, int]
     anggaran_total: int
 

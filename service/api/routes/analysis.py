@@ -52,3 +52,36 @@ def plan_capaian(plan_id: str, store: StoreDep, settings: SettingsDep,
             raise QueryError(f"unknown scale {scale!r}; known: {', '.join(sorted(config.scales))}")
         config = config.model_copy(update={"scale": scale})
     return capaian.plan_capaian(get_tree(store, plan_id), config)
+
+
+class NodeDetail(checks.BaseModel):
+    plan: str
+    element: dict
+    capaian: list[capaian.IndikatorCapaian]
+    trace: alignment.Trace
+    children: list[dict]
+    findings: list[checks.Finding]
+
+
+def node_detail(store: StoreDep, plan_id: str, node: str, settings) -> NodeDetail:  # noqa: ANN001
+    """Everything about one element: itself, its capaian, its trace, its children, the findings on it."""
+    tree = get_tree(store, plan_id)
+    by_id = {e.id: e for e in tree.elements}
+    if node not in by_id:
+        from service.errors import NotFound
+
+        raise NotFound(f"plan {plan_id!r} has no element {node!r}")
+    el = by_id[node]
+    cap = [r for r in capaian.plan_capaian(tree, capaian.load_config(settings.pokin_capaian_config)).indikator
+           if r.element_id == node]
+    kids = [{"id": e.id, "level": e.level, "statement": e.statement, "pagu": e.anggaran.get("pagu")}
+            for e in tree.elements if node in e.parents]
+    report = checks.run_checks(store, plan_id, checks.config_from_settings(settings))
+    return NodeDetail(plan=plan_id, element=el.model_dump(mode="json"), capaian=cap, trace=alignment.trace(store, plan_id, node),
+                      children=kids, findings=[f for f in report.findings if node in f.node_ids])
+
+
+@router.get("/{plan_id}/nodes/{node}")
+def get_node(plan_id: str, node: str, store: StoreDep, settings: SettingsDep) -> NodeDetail:
+    """One element with its indikator capaian, trace up to the tujuan, children and the check findings on it."""
+    return node_detail(store, plan_id, node, settings)

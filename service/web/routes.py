@@ -1,0 +1,194 @@
+"""The web explorer: server-rendered pages in Indonesian, each with a JSON twin under /api/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from service import capaian as cap
+from service.checks import RULES, CheckReport, codes, config_from_settings, run_checks
+from service.deps import SettingsDep, StoreDep
+from service.errors import NotFound
+from service.impact import impact
+from service.plans import get_jabatan, get_plan, get_tree, list_plans
+from service.store import GraphStore
+from service.values import format_rupiah
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+TEMPLATES.env.filters["rupiah"] = lambda v: format_rupiah(int(v)) if v is not None else "–"
+TEMPLATES.env.filters["pct"] = lambda v: "–" if v is None else f"{v:,.2f} %".replace(",", "_").replace(".", ",").replace("_", ".")
+
+LEVELS = ("tujuan", "sasaran", "program", "kegiatan", "sub_kegiatan")
+LEVEL_NAMES = {"tujuan": "Tujuan", "sasaran": "Sasaran strategis", "program": "Program / kondisi antara",
+               "kegiatan": "Kegiatan", "sub_kegiatan": "Sub kegiatan"}
+LEVEL_SHORT = {"tujuan": "TUJ", "sasaran": "SAS", "program": "PROG", "kegiatan": "KEG", "sub_kegiatan": "SUB"}
+KINDS = {"pohon_kinerja": "pohon kinerja", "renstra": "Renstra", "rkt": "RKT", "pk": "perjanjian kinerja", "lkjip": "LKjIP",
+         "iku": "IKU", "rpjmd": "RPJMD"}
+JABATAN_RANKS = (("kepala_daerah", "Kepala Daerah"), ("kepala_dinas", "Kepala Dinas (JPT Pratama)"),
+                 ("eselon_iii", "Eselon III (Administrator)"), ("eselon_iv", "Eselon IV (Pengawas)"),
+                 ("jf", "Jabatan Fungsional"), ("pelaksana", "Pelaksana"))
+
+router = APIRouter(include_in_schema=False)
+
+
+def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
+    base = {"level_names": LEVEL_NAMES, "level_short": LEVEL_SHORT, "levels": LEVELS, "kinds": KINDS, "plan": None, "nav": None}
+    return TEMPLATES.TemplateResponse(request, template, {**base, **context})
+
+
+def _report(request: Request, store: GraphStore, plan_id: str, settings: Any) -> CheckReport:
+    """Check report of a plan, cached per loaded version of the plan (plans are written whole)."""
+    version = get_plan(store, plan_id).loaded_at
+    cache: dict[tuple[str, str | None], CheckReport] = request.app.state.__dict__.setdefault("check_cache", {})
+    key = (plan_id, version)
+    if key not in cache:
+        cache[key] = run_checks(store, plan_id, config_from_settings(settings))
+    return cache[key]
+
+
+@router.get("/", response_class=HTMLResponse)
+def plans_page(request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
+    plans = list_plans(store)
+    findings = {p.id: _report(request, store, p.id, settings).counts() for p in plans}
+    return _page(request, "plans.html", plans=plans, findings=findings, nav="plans", json_twin="/api/plans")
+
+
+def _tree_structure(tree: Any) -> tuple[list[str], dict[str, Any], dict[str, list[str]]]:
+    """Roots and children by first local parent (an element with several parents appears once)."""
+    by_id = {e.id: e for e in tree.elements}
+    children: dict[str, list[str]] = {}
+    roots = []
+    for e in tree.elements:
+        local = [p for p in e.parents if p in by_id]
+        if local:
+            children.setdefault(local[0], []).append(e.id)
+        else:
+            roots.append(e.id)
+    return roots, by_id, children
+
+
+def _detail_context(request: Request, store: GraphStore, plan_id: str, node: str, settings: Any, tree: Any) -> dict[str, Any]:
+    from service.api.routes.analysis import node_detail
+
+    detail = node_detail(store, plan_id, node, settings)
+    cap_by_ind: dict[str, list[Any]] = {}
+    for r in detail.capaian:
+        cap_by_ind.setdefault(r.indikator_id, []).append(r)
+    jabatan_names = {j.id: j.name for j in get_jabatan(store, plan_id)}
+    return {"detail": detail, "cap_by_ind": cap_by_ind, "jabatan_names": jabatan_names, "code": _codes(request, store, plan_id,
+                                                                                                         settings).get(node)}
+
+
+def _codes(request: Request, store: GraphStore, plan_id: str, settings: Any) -> dict[str, str]:
+    """Nomenclature codes by element: as written, or resolved from the official list by name."""
+    from service.checks import Context
+
+    ctx = Context(store, plan_id, config_from_settings(settings))
+    return {k: v.code for k, v in codes(ctx).items()}
+
+
+@router.get("/plans/{plan_id}", response_class=HTMLResponse)
+def plan_page(request: Request, plan_id: str, store: StoreDep, settings: SettingsDep,
+              node: Annotated[str | None, Query()] = None) -> HTMLResponse:
+    tree = get_tree(store, plan_id)
+    roots, by_id, children = _tree_structure(tree)
+    context: dict[str, Any] = {"plan": tree.plan, "roots": roots, "by_id": by_id, "children": children, "nav": "plan",
+                               "counts": _report(request, store, plan_id, settings).counts(),
+                               "codes": _codes(request, store, plan_id, settings), "json_twin": f"/api/plans/{plan_id}/tree"}
+    if node and node in by_id:
+        context.update(_detail_context(request, store, plan_id, node, settings, tree))
+    return _page(request, "plan.html", **context)
+
+
+@router.get("/plans/{plan_id}/nodes/{node}", response_class=HTMLResponse)
+def node_page(request: Request, plan_id: str, node: str, store: StoreDep, settings: SettingsDep,
+              fragment: bool = False) -> HTMLResponse:
+    tree = get_tree(store, plan_id)
+    context = {"plan": tree.plan, **_detail_context(request, store, plan_id, node, settings, tree)}
+    if fragment:
+        return _page(request, "node.html", **context)
+    return plan_page(request, plan_id, store, settings, node)
+
+
+@router.get("/plans/{plan_id}/checks", response_class=HTMLResponse)
+def checks_page(request: Request, plan_id: str, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
+    plan = get_plan(store, plan_id)
+    report = _report(request, store, plan_id, settings)
+    order = {"error": 0, "warning": 1, "info": 2}
+    groups = []
+    for info in report.rules:
+        found = [f for f in report.findings if f.rule == info.id]
+        if found:
+            groups.append({"rule": info, "severity": info.severity, "findings": found})
+    groups.sort(key=lambda g: (order[g["severity"]], g["rule"].id))
+    clean = [r.id for r in report.rules if not any(f.rule == r.id for f in report.findings)]
+    return _page(request, "checks.html", plan=plan, groups=groups, counts=report.counts(), clean_rules=clean, nav="checks",
+                 json_twin=f"/api/plans/{plan_id}/checks")
+
+
+@router.get("/plans/{plan_id}/impact", response_class=HTMLResponse)
+def impact_page(request: Request, plan_id: str, store: StoreDep,
+                cut: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
+    tree = get_tree(store, plan_id)
+    by_id = {e.id: e for e in tree.elements}
+    kids: dict[str, list[Any]] = {}
+    for e in tree.elements:
+        for p in e.parents[:1]:
+            kids.setdefault(p, []).append(e)
+    programs = [e for e in tree.elements if e.level == "program"]
+    cut = [c for c in (cut or []) if c in by_id]
+    result = impact(store, plan_id, cut) if cut else None
+    query = urlencode([("view", "pohon"), ("collapse", "kegiatan")] + [("cut", c) for c in cut])
+    twin = f"/api/plans/{plan_id}/impact?" + urlencode([("cut", c) for c in cut]) if cut else None
+    names = {e.id: e.nomenklatur.name or e.statement for e in tree.elements}
+    return _page(request, "impact.html", plan=tree.plan, programs=programs, kids=kids, cut=cut, result=result, nav="impact", names=names,
+                 diagram_src=f"/api/plans/{plan_id}/diagram.svg?{query}", json_twin=twin)
+
+
+@router.get("/plans/{plan_id}/jabatan", response_class=HTMLResponse)
+def jabatan_list_page(request: Request, plan_id: str, store: StoreDep) -> HTMLResponse:
+    tree = get_tree(store, plan_id)
+    jabatan = get_jabatan(store, plan_id)
+    by_level: dict[str, list[Any]] = {}
+    for j in jabatan:
+        by_level.setdefault(j.level, []).append(j)
+    unowned = sum(1 for e in tree.elements if not e.jabatan)
+    return _page(request, "jabatan_list.html", plan=tree.plan, by_level=by_level, ranks=JABATAN_RANKS, unowned=unowned,
+                 nav="jabatan", json_twin=f"/api/plans/{plan_id}/jabatan")
+
+
+@router.get("/plans/{plan_id}/jabatan/{jabatan_id}", response_class=HTMLResponse)
+def jabatan_page(request: Request, plan_id: str, jabatan_id: str, store: StoreDep) -> HTMLResponse:
+    tree = get_tree(store, plan_id)
+    jabatan = {j.id: j for j in get_jabatan(store, plan_id)}
+    if jabatan_id not in jabatan:
+        raise NotFound(f"plan {plan_id!r} has no jabatan {jabatan_id!r}")
+    j = jabatan[jabatan_id]
+    atasan, a = [], j.atasan
+    while a and a in jabatan and jabatan[a] not in atasan:
+        atasan.append(jabatan[a])
+        a = jabatan[a].atasan
+    bawahan = [b for b in jabatan.values() if b.atasan == jabatan_id]
+    by_id = {e.id: e for e in tree.elements}
+    elements = [by_id[e] for e in j.elements if e in by_id]
+    return _page(request, "jabatan.html", plan=tree.plan, jab=j, atasan=atasan, bawahan=bawahan, elements=elements, nav="jabatan",
+                 level_label=dict(JABATAN_RANKS).get(j.level, j.level), json_twin=f"/api/plans/{plan_id}/jabatan/{jabatan_id}")
+
+
+@router.get("/load", response_class=HTMLResponse)
+def load_page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    limit = getattr(settings, "pokin_upload_limit", 2_000_000)
+    return _page(request, "load.html", nav="load", writes_enabled=bool(settings.pokin_token), limit_kb=limit // 1000,
+                 json_twin="/docs#/plans")
+
+
+def capaian_scales() -> list[str]:
+    return sorted(cap.load_config().scales)
+
+
+__all__ = ["router", "RULES"]
