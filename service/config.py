@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     pokin_graph: str = "pokin"  # graph name in the embedded engine
     pokin_query_timeout: float = 30.0  # seconds, for every query
     pokin_token: str | None = None  # required for writes through the API
+    pokin_upload_limit: int = 2_000_000  # bytes: the largest plan file (request body) POST /api/plans accepts
     pokin_checks_config: Path | None = None  # overrides of service/data/checks.yaml
     pokin_capaian_config: Path | None = None  # overrides of service/data/predikat_scales.yaml
 

@@ -1,12 +1,16 @@
-"""Typed dependencies: the settings and the graph store owned by the app's lifespan."""
+"""Typed dependencies: the settings, the graph store owned by the app's lifespan, and the write token."""
 
 from __future__ import annotations
 
-from typing import Annotated
+import hmac
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
+from fastapi.routing import APIRoute
 
 from service.config import Settings
+from service.errors import PokinError
 from service.store import GraphStore
 
 
@@ -20,3 +24,79 @@ def get_settings(request: Request) -> Settings:
 
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+class WritesDisabled(PokinError):
+    """The server has no POKIN_TOKEN, so nothing may be written through the API."""
+
+    status_code = 403
+    code = "writes_disabled"
+
+    def __init__(self) -> None:
+        super().__init__("set POKIN_TOKEN to allow loading and deleting plans")
+
+
+class Unauthorized(PokinError):
+    """No token was sent; the response asks for one (RFC 6750 section 3)."""
+
+    status_code = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(PokinError):
+    status_code = 403
+    code = "forbidden"
+
+
+def _sent_token(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.headers.get("x-pokin-token") or None
+
+
+def require_token(settings: SettingsDep, request: Request) -> None:
+    """Let a write through only with the configured token (`Authorization: Bearer` or `X-Pokin-Token`).
+
+    Raises:
+        WritesDisabled: no token is configured, so writes are off whatever is sent.
+        Unauthorized: no token was sent.
+        Forbidden: the token sent is not the configured one.
+    """
+    if not settings.pokin_token:
+        raise WritesDisabled()
+    sent = _sent_token(request)
+    if sent is None:
+        raise Unauthorized("send the token as 'Authorization: Bearer <token>' or 'X-Pokin-Token: <token>'")
+    # Bytes, so a non-ASCII token compares in constant time instead of raising TypeError.
+    if not hmac.compare_digest(sent.encode(), settings.pokin_token.encode()):
+        raise Forbidden("the token is not valid")
+
+
+TokenDep = Depends(require_token)
+
+
+class HeaderedErrorRoute(APIRoute):
+    """A route whose PokinErrors may carry response headers (such as WWW-Authenticate).
+
+    The app's PokinError handler renders the one error shape but sends no headers; this route class
+    hands such an error to that same handler and adds the error's `headers` to its response.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except PokinError as exc:
+                headers: dict[str, str] | None = getattr(exc, "headers", None)
+                render = request.app.exception_handlers.get(PokinError)
+                if not headers or render is None:
+                    raise
+                response: Response = await render(request, exc)
+                response.headers.update(headers)
+                return response
+
+        return route_handler

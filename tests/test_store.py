@@ -57,6 +57,8 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "impact_removed": {"cuts": ["demo/p"]},
     "impact_ancestors": {"cuts": ["demo/p"]},
     "budget_by_element": {"plan_id": "demo", "level": "tujuan"},
+    "list_jabatan": {"plan_id": "demo"},
+    "get_external_ancestors": {"plan_id": "demo"},
     **{name: {"plan_id": "demo"} for name in (
         "check_orphans", "check_no_parent", "check_dead_ends", "check_unfunded_leaves", "check_cycles",
         "check_missing_indikator", "check_missing_target", "check_repeated_indikator", "check_budget_rollup",
@@ -64,7 +66,8 @@ SAMPLE_PARAMS: dict[str, dict] = {
 }
 # Queries that legitimately return no row for the demo plan (it is clean in that respect).
 EMPTY_FOR_DEMO = {"delete_plan", "check_orphans", "check_no_parent", "check_unfunded_leaves", "check_cycles",
-                  "check_repeated_indikator", "check_budget_rollup", "check_malformed_rupiah", "check_missing_target"}
+                  "check_repeated_indikator", "check_budget_rollup", "check_malformed_rupiah", "check_missing_target",
+                  "get_external_ancestors"}
 
 
 def test_registry_reads_every_file() -> None:
