@@ -29,12 +29,11 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def base_url(seeded_dir: Path) -> Iterator[str]:
+def _serve(data_dir: Path) -> Iterator[str]:
     import uvicorn
 
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(make_settings(seeded_dir, pokin_token="s3cret")), host="127.0.0.1",
+    server = uvicorn.Server(uvicorn.Config(create_app(make_settings(data_dir, pokin_token="s3cret")), host="127.0.0.1",
                                            port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -45,6 +44,18 @@ def base_url(seeded_dir: Path) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def base_url(seeded_dir: Path) -> Iterator[str]:
+    """The explorer on the seed plans (read only)."""
+    yield from _serve(seeded_dir)
+
+
+@pytest.fixture()
+def empty_url(tmp_path: Path) -> Iterator[str]:
+    """The explorer on an empty store, for loading."""
+    yield from _serve(tmp_path / "data")
 
 
 @pytest.fixture(scope="module")
@@ -171,6 +182,32 @@ def test_phone_width_has_no_sideways_scrolling(browser, base_url: str) -> None:
 def test_unknown_plan_is_a_page_not_json(page, base_url: str) -> None:
     response = page.goto(f"{base_url}/plans/nope")
     assert response.status == 404 and page.title() == "Tidak ditemukan · pokin"
+
+
+def test_load_page_shows_problems_and_loads_a_good_file(page, empty_url: str, tmp_path: Path) -> None:
+    from .conftest import SEED_DIR
+
+    bad = tmp_path / "kotim-pemda.yaml"
+    bad.write_text((SEED_DIR / "kotim-pemda-2025.yaml").read_text().replace("parents: [tujuan-rpjmd]", "parents: [tujuan-x]"))
+    page.goto(empty_url + "/load")
+    assert page.title() == "Muat rencana · pokin"
+    page.set_input_files("#file", str(bad))
+    page.click("button[type=submit]")
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "token" in alert.inner_text().lower()  # no token given: refused, nothing written
+    page.fill("#token", "s3cret")
+    page.click("button[type=submit]")
+    page.locator(".errors li").first.wait_for()
+    problem = page.locator(".errors li").first.inner_text()
+    assert "kotim-pemda.yaml:" in problem and "parents[0]" in problem and "unknown parent 'tujuan-x'" in problem
+    page.screenshot(path=str(SHOTS / "load-error.png"))
+    page.set_input_files("#file", str(SEED_DIR / "kotim-pemda-2025.yaml"))
+    page.click("button[type=submit]")
+    page.get_by_role("status").wait_for()
+    assert "kotim-pemda-2025" in page.get_by_role("status").inner_text()
+    page.get_by_role("link", name="Buka rencana").click()
+    page.wait_for_url("**/plans/kotim-pemda-2025")
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -188,7 +188,8 @@ function initLoad() {
           return;
         }
         const err = j.error || { message: "HTTP " + status };
-        let html = '<div role="alert"><p class="pill error">' + esc(err.message.split("\n")[0]) + "</p>";
+        const head = err.problems ? "Berkas ditolak: " + err.problems.length + " masalah" : err.message.split("\n")[0];
+        let html = '<div role="alert"><p class="pill error">' + esc(head) + "</p>";
         if (err.problems) {
           html += "<p>Tidak ada yang disimpan. Masalah:</p><ul class=\"errors\">" + err.problems.map(p =>
             "<li>" + esc(p.file) + (p.line ? ":" + p.line : "") + " — <b>" + esc(p.field || "") + "</b> " + esc(p.message) + "</li>").join("") + "</ul>";
