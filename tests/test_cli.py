@@ -31,7 +31,7 @@ def test_plans_json(seeded_dir: Path) -> None:
                           "bengsel-dinsos-2024", "bengsel-pemda-2024", "bontang-dspm-iku"}
     b = plans["buleleng-dinsos-2023"]
     assert set(b) >= {"id", "pemda", "perangkat_daerah", "tahun", "counts", "anggaran_total"}
-    assert b["counts"] == {"tujuan": 1, "sasaran": 5, "program": 6, "kegiatan": 13, "sub_kegiatan": 38, "indikator": 61,
+    assert b["counts"] == {"tujuan": 1, "sasaran": 5, "program": 6, "kegiatan": 13, "sub_kegiatan": 38, "indikator": 60,
                            "jabatan": 2}
     assert b["anggaran_total"] == 17_860_799_466
 
