@@ -18,6 +18,6 @@ lint: setup
 	.venv/bin/ruff check service seed viz tests
 	.venv/bin/python -m service.cypher_lint
 
-# Not a test: the speed figures of docs/benchmarks.md (national scale takes minutes).
+# Not a test: the figures of docs/benchmarks.md; its national half is slow (see there).
 bench: setup
 	.venv/bin/python -m bench.run --scale both

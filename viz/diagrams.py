@@ -273,14 +273,7 @@ def build_pohon(data: PlanGraph, *, collapse_below: str | None = None, sasaran: 
     g = _digraph(f"pohon_{pid}", title)
     visible_ids = {e.id for e in visible}
     shown = {_node_id(pid, i) for i in visible_ids}
-    externals = _externals_above(data, visible)
-    for x in externals:
-        _add_external(g, x)
-        shown.add(x.uid)
-    for x in externals:
-        for p in x.parents:
-            if p in shown:
-                g.edge(p, x.uid, style="dashed", color=CROSS_COLOR)
+    shown |= _add_externals(g, _externals_above(data, visible))
     for e in visible:
         _add_element(g, pid, e, overlay, collapsed=hidden_count.get(e.id, 0))
     stacked: dict[str, str] = {}
@@ -322,6 +315,18 @@ def _externals_above(data: PlanGraph, elements: Iterable[TreeElement]) -> list[E
             found[uid] = by_uid[uid]
             frontier.extend(p for p in by_uid[uid].parents if p in by_uid)
     return [found[k] for k in sorted(found)]
+
+
+def _add_externals(g: graphviz.Digraph, externals: list[ExternalElement]) -> set[str]:
+    """Boxes for elements of other plans, with the dashed edges among them; returns their node ids."""
+    ids = {x.uid for x in externals}
+    for x in externals:
+        _add_external(g, x)
+    for x in externals:
+        for p in x.parents:
+            if p in ids:
+                g.edge(p, x.uid, style="dashed", color=CROSS_COLOR)
+    return ids
 
 
 def _jabatan_owner_names(data: PlanGraph) -> dict[str, str]:
@@ -426,14 +431,7 @@ def build_jabatan(data: PlanGraph, jabatan_id: str, *, overlay: Overlay | None =
     g = _digraph(f"jabatan_{pid}_{jabatan_id}", title)
     owners = _jabatan_owner_names(data)
     shown = {_node_id(pid, i) for i in own | above | below}
-    ext = _externals_above(data, [by_id[i] for i in own | above])
-    for x in ext:
-        _add_external(g, x)
-        shown.add(x.uid)
-    for x in ext:
-        for p in x.parents:
-            if p in shown:
-                g.edge(p, x.uid, style="dashed", color=CROSS_COLOR)
+    shown |= _add_externals(g, _externals_above(data, [by_id[i] for i in own | above]))
     if not own:
         g.node("none", label=f"{j.name} belum memiliki kinerja dalam pohon ini", shape="note", style="filled", fillcolor="#FFF2CC")
     for e in tree.elements:
