@@ -70,15 +70,21 @@ UNWIND $crossrefs AS r
 CREATE (x:CrossRef)
 SET x = r
 WITH count(*) AS _
+// (the WITH between the MATCHes makes the embedded engine look the elements up by the uid index
+// instead of scanning every element per cross reference, which made national loads quadratic)
 CALL {
   MATCH (x:CrossRef {plan: $plan_id})
+  WITH x
   MATCH (c:Element {uid: x.child})
+  WITH x, c
   MATCH (p:Element {uid: x.parent})
   CREATE (c)-[:CONTRIBUTES_TO {cross_plan: true}]->(p)
 }
 CALL {
   MATCH (x:CrossRef {parent_plan: $plan_id})
+  WITH x
   MATCH (c:Element {uid: x.child})
+  WITH x, c
   MATCH (p:Element {uid: x.parent})
   CREATE (c)-[:CONTRIBUTES_TO {cross_plan: true}]->(p)
 }

@@ -46,8 +46,8 @@ def element_uid(store: GraphStore, plan_id: str, node: str) -> str:
         NotFound: no such element.
     """
     uid = node if "/" in node else f"{plan_id}/{node}"
-    p, _, local = uid.partition("/")
-    if local not in {r["id"] for r in store.read("list_plan_elements", plan_id=p)}:
+    if not store.read("get_element", uid=uid):
+        p, _, local = uid.partition("/")
         raise NotFound(f"plan {p!r} has no element {local!r}")
     return uid
 

@@ -291,6 +291,17 @@ class Nomenklatur:
         found = self._for_bidang(bidang).values()
         return [e for e in found if (level is None or e.level == level) and (otsus or e.level_digit in (None, "2"))]
 
+    def _by_name(self, bidang: str, level: str, otsus: bool) -> dict[str, list[Entry]]:
+        """Entries of a level by normalised name (cached per bidang, level and otsus)."""
+        key = (bidang, level, otsus)
+        cache = self.__dict__.setdefault("_name_index", {})
+        if key not in cache:
+            index: dict[str, list[Entry]] = {}
+            for e in self.entries(bidang, level, otsus=otsus):
+                index.setdefault(normalize_name(e.name), []).append(e)
+            cache[key] = index
+        return cache[key]
+
     def _for_bidang(self, bidang: str) -> dict[str, Entry]:
         if bidang not in self._expanded:
             if not re.fullmatch(r"[1-8]\.\d{2}", bidang):
@@ -382,6 +393,11 @@ class Nomenklatur:
         runner-up by at least ``margin``. "Penyediaan Sandang" without a parent is ambiguous
         (three kegiatan have it) and gives None.
         """
+        # Fast path: the name as written is an official name (normalised), once under the parent.
+        exact = [e for e in self._by_name(bidang, level, otsus).get(normalize_name(name), [])
+                 if not parent_code or prefix_matches(e.code, parent_code)]
+        if len(exact) == 1:
+            return Candidate(exact[0].code, exact[0].name, 1.0, exact[0])
         found = self.resolve(name, level, bidang, parent_code, limit=2, otsus=otsus)
         if not found or found[0].score < min_score:
             return None

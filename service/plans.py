@@ -31,10 +31,10 @@ def list_plans(store: GraphStore) -> list[PlanSummary]:
 
 def get_plan(store: GraphStore, plan_id: str) -> PlanSummary:
     """Raises: NotFound when no such plan is loaded."""
-    for s in list_plans(store):
-        if s.id == plan_id:
-            return s
-    raise NotFound(f"no plan {plan_id!r} is loaded")
+    rows = store.read("get_plan_summary", plan_id=plan_id)
+    if not rows:
+        raise NotFound(f"no plan {plan_id!r} is loaded")
+    return _summary(rows[0])
 
 
 def _values(raw: dict[str, Any]) -> dict[int, Nilai]:

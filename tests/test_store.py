@@ -58,6 +58,8 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "impact_ancestors": {"cuts": ["demo/p"]},
     "budget_by_element": {"plan_id": "demo", "level": "tujuan"},
     "list_jabatan": {"plan_id": "demo"},
+    "get_plan_summary": {"plan_id": "demo"},
+    "get_element": {"uid": "demo/p"},
     "get_external_ancestors": {"plan_id": "demo"},
     **{name: {"plan_id": "demo"} for name in (
         "check_orphans", "check_no_parent", "check_dead_ends", "check_unfunded_leaves", "check_cycles",

