@@ -495,29 +495,8 @@ def bench_api(data_dir: Path, picked: dict[str, list[Sample]], report: Report, s
 # ---- one scale ------------------------------------------------------------------------------------
 
 
-def write_plan_with_index_lookups() -> dict[str, Any]:
-    """The named queries with write_plan's two cross-plan resolutions rewritten so FalkorDB looks the
-    elements up by index (a WITH between the MATCH clauses) instead of hash-joining over a scan of
-    every Element; the change proposed in docs/benchmarks.md, measured with --crossref-fix."""
-    from dataclasses import replace
-
-    from service.store import load_queries
-
-    queries = dict(load_queries())
-    text = queries["write_plan"].text
-    for key in ("plan", "parent_plan"):
-        old = f"MATCH (x:CrossRef {{{key}: $plan_id}})\n  MATCH (c:Element {{uid: x.child}})\n  MATCH (p:Element {{uid: x.parent}})"
-        new = (f"MATCH (x:CrossRef {{{key}: $plan_id}})\n  WITH x\n  MATCH (c:Element {{uid: x.child}})\n  WITH x, c\n"
-               "  MATCH (p:Element {uid: x.parent})")
-        if old not in text:
-            raise SystemExit("cypher/write_plan.cypher changed; --crossref-fix no longer applies")
-        text = text.replace(old, new)
-    queries["write_plan"] = replace(queries["write_plan"], text=text)
-    return queries
-
-
 def run_scale(scale: Scale, data_root: Path, samples: int, keep: bool, api: bool,
-              limit: float | None = None, crossref_fix: bool = False) -> Report:
+              limit: float | None = None) -> Report:
     data_dir = (data_root / scale.name).resolve()
     if data_dir == _default_data_dir().resolve():
         raise SystemExit(f"refusing to benchmark in the default data directory {data_dir}")
@@ -528,11 +507,10 @@ def run_scale(scale: Scale, data_root: Path, samples: int, keep: bool, api: bool
             if Path(f"/proc/{pid}").exists():
                 raise SystemExit(f"an engine (pid {pid}) still runs on {data_dir} from an earlier run; stop it first")
     shutil.rmtree(data_dir, ignore_errors=True)
-    report = Report(f"{scale.name}: {scale.pemda} pemda x {scale.perangkat_daerah} perangkat daerah, fan-out {scale.fanout}"
-                    + (", write_plan with the cross-plan fix (--crossref-fix)" if crossref_fix else ""))
+    report = Report(f"{scale.name}: {scale.pemda} pemda x {scale.perangkat_daerah} perangkat daerah, fan-out {scale.fanout}")
     print(f"\n== {report.scale} -> {data_dir}", flush=True)
     settings = settings_for(data_dir)
-    store = open_store(settings, write_plan_with_index_lookups() if crossref_fix else None)
+    store = open_store(settings)
     server_pid = store.engine.server.pid  # type: ignore[attr-defined]
     loaded = None
     try:
@@ -603,8 +581,6 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--keep", action="store_true", help="keep the data directory afterwards")
     ap.add_argument("--no-api", action="store_true", help="skip the API measurements")
     ap.add_argument("--load-limit", type=float, metavar="SECONDS", help="stop loading after this long and report the rate")
-    ap.add_argument("--crossref-fix", action="store_true",
-                    help="load with write_plan's cross-plan resolution rewritten to use the uid index (see docs)")
     ap.add_argument("--serve-api", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve_api:
@@ -613,7 +589,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"machine: {machine()}")
     print(f"command: python -m bench.run {' '.join(argv if argv is not None else sys.argv[1:])}")
     names = ["kabupaten", "national"] if args.scale == "both" else [args.scale]
-    reports = [run_scale(SCALES[n], args.data_dir, args.samples, args.keep, not args.no_api, args.load_limit, args.crossref_fix)
+    reports = [run_scale(SCALES[n], args.data_dir, args.samples, args.keep, not args.no_api, args.load_limit)
                for n in names]
     print("\n" + "\n\n".join(r.table() for r in reports))
 

@@ -6,8 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from service.alignment import element_uid
-from service.errors import QueryError
+from service.errors import NotFound, QueryError
 from service.plans import local_ref
 from service.store import GraphStore
 
@@ -74,8 +73,13 @@ def impact(store: GraphStore, plan_id: str, cuts: list[str]) -> ImpactResult:
     """Raises: NotFound for an unknown element; QueryError when nothing is cut."""
     if not cuts:
         raise QueryError("name at least one element to cut (cut=ELEMENT_ID)")
-    cut_uids = sorted({element_uid(store, plan_id, c) for c in cuts})
+    cut_uids = sorted({c if "/" in c else f"{plan_id}/{c}" for c in cuts})
     down = store.read("impact_removed", cuts=cut_uids)
+    missing = set(cut_uids) - {r["element"]["uid"] for r in down}  # the cut elements come back themselves
+    if missing:
+        first = sorted(missing)[0]
+        p, _, local = first.partition("/")
+        raise NotFound(f"plan {p!r} has no element {local!r}")
     removed = _removed_set(down, set(cut_uids))
     down_removed = [r for r in down if r["element"]["uid"] in removed]
     tops = _topmost_budgeted(down, removed)

@@ -79,6 +79,8 @@ def test_cutting_a_kegiatan_moves_its_own_pagu(seeded_store: GraphStore) -> None
 def test_cut_needs_an_element(seeded_store: GraphStore) -> None:
     with pytest.raises(QueryError):
         impact(seeded_store, KOTIM, [])
+    with pytest.raises(NotFound, match="plan 'kotim-dinsos-2025' has no element 'p-nope'"):
+        impact(seeded_store, KOTIM, ["p-bencana", "p-nope"])
 
 
 @pytest.fixture()
