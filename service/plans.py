@@ -20,7 +20,7 @@ def _summary(row: dict[str, Any]) -> PlanSummary:
         id=p["id"], pemda=p["pemda"], perangkat_daerah=p["perangkat_daerah"], tahun=p.get("tahun"),
         periode=p.get("periode"), kind=p["kind"], title=p.get("title"), source_document=p.get("source_document"),
         loaded_at=p.get("loaded_at"),
-        counts={k: int(row["counts"].get(k, 0)) for k in COUNT_KEYS},
+        counts={k: int(row["counts"].get(k) or 0) for k in COUNT_KEYS},
         anggaran_total=int(row["anggaran_total"] or 0),
     )
 

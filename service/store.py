@@ -143,13 +143,14 @@ class EmbeddedEngine:
 
     name = "embedded"
 
-    def __init__(self, data_dir: Path, graph: str = "pokin"):
+    def __init__(self, data_dir: Path, graph: str = "pokin", timeout: float = 30.0):
         from falkordb import FalkorDB
 
         from service import embedded
 
         self.server = embedded.start(data_dir)
-        self._db = FalkorDB(host="127.0.0.1", port=self.server.port)
+        # A socket timeout beyond the query timeout: a server that stops answering gives an error, not a hang.
+        self._db = FalkorDB(host="127.0.0.1", port=self.server.port, socket_timeout=timeout + 30, socket_connect_timeout=10)
         self._graph = self._db.select_graph(graph)
         if self.server.owned and self._uncompacted_bytes() > 1_000_000:
             # Replaying raw graph writes is slow (a million-element load did not finish in 8 minutes);
@@ -173,7 +174,7 @@ class EmbeddedEngine:
                 break
             except redis.exceptions.BusyLoadingError:
                 time.sleep(0.2 * (attempt + 1))
-            except redis.exceptions.ConnectionError as e:
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:
                 raise GraphUnavailable(f"embedded engine not reachable on port {self.server.port}: {e}") from e
             except redis.exceptions.ResponseError as e:
                 raise PokinError(f"query {query.name!r} failed: {e}") from e
@@ -260,7 +261,7 @@ def open_store(settings: Settings, queries: Mapping[str, NamedQuery] | None = No
     if settings.neo4j_uri:
         engine = Neo4jEngine(settings.neo4j_uri, settings.neo4j_user, settings.neo4j_password, settings.neo4j_database)
     else:
-        engine = EmbeddedEngine(settings.pokin_data_dir, settings.pokin_graph)
+        engine = EmbeddedEngine(settings.pokin_data_dir, settings.pokin_graph, settings.pokin_query_timeout)
     store = GraphStore(engine, queries, settings.pokin_query_timeout)
     store.ensure_schema()
     return store
