@@ -161,6 +161,17 @@ def test_failing_write_is_rolled_back_whole(store: GraphStore) -> None:
     assert get_tree(store, "demo").model_dump() == before
 
 
+def test_write_failing_at_its_last_step_is_rolled_back_whole(store: GraphStore) -> None:
+    """The last step of write_plan fails: the old plan's nodes and edges (deleted at the start) all come back."""
+    store.write("write_plan", **SAMPLE_PARAMS["write_plan"])
+    before = get_tree(store, "demo").model_dump()
+    params = json.loads(json.dumps(SAMPLE_PARAMS["write_plan"]))
+    params["crossrefs"] = [{"plan": "demo", "child": "demo/p", "parent": "x/y", "parent_plan": "x", "bad": {"m": 1}}]
+    with pytest.raises(PokinError):
+        store.write("write_plan", **params)
+    assert get_tree(store, "demo").model_dump() == before
+
+
 def test_cross_plan_edges_survive_replacing_the_parent_plan(store: GraphStore, tmp_path: Path) -> None:
     parent = {"plan": {"id": "pemda", "pemda": "X", "perangkat_daerah": "Bupati", "tahun": 2025, "kind": "rpjmd"},
               "elements": [{"id": "s", "level": "sasaran", "statement": "Menguatnya penanganan PMKS"}]}
