@@ -54,3 +54,14 @@ def test_not_found_has_the_one_error_shape(client: TestClient) -> None:
 def test_openapi_documents_the_routes(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert {"/api/health", "/api/plans", "/api/plans/{plan_id}", "/api/plans/{plan_id}/tree"} <= set(paths)
+
+
+def test_plans_page_searches_and_pages(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.web import routes
+
+    page = client.get("/", params={"q": "buleleng"}).text
+    assert "2 rencana (dari 7)" in page and "buleleng-dinsos-2023" in page and "kotim-dinsos-2025" not in page
+    monkeypatch.setattr(routes, "PAGE_SIZE", 3)
+    second = client.get("/", params={"page": 2}).text
+    assert "halaman 2 dari 3" in second and 'rel="prev"' in second and 'rel="next"' in second
+    assert client.get("/", params={"q": "nothing-like-this"}).text.count("Tidak ada rencana yang cocok") == 1

@@ -51,11 +51,22 @@ def _report(request: Request, store: GraphStore, plan_id: str, settings: Any) ->
     return cache[key]
 
 
+PAGE_SIZE = 50
+
+
 @router.get("/", response_class=HTMLResponse)
-def plans_page(request: Request, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
-    plans = list_plans(store)
+def plans_page(request: Request, store: StoreDep, settings: SettingsDep,
+               q: Annotated[str, Query(max_length=200)] = "", page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+    everything = list_plans(store)
+    term = q.strip().casefold()
+    matching = [p for p in everything if not term or term in f"{p.id} {p.pemda} {p.perangkat_daerah} {p.title or ''}".casefold()]
+    pages = max(1, -(-len(matching) // PAGE_SIZE))
+    page = min(page, pages)
+    plans = matching[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    # findings are counted for the plans shown only (and cached per loaded version of each plan)
     findings = {p.id: _report(request, store, p.id, settings).counts() for p in plans}
-    return _page(request, "plans.html", plans=plans, findings=findings, nav="plans", json_twin="/api/plans")
+    return _page(request, "plans.html", plans=plans, findings=findings, nav="plans", json_twin="/api/plans", q=q, page=page,
+                 pages=pages, total=len(everything), matching=len(matching))
 
 
 def _tree_structure(tree: Any) -> tuple[list[str], dict[str, Any], dict[str, list[str]]]:
