@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -40,8 +41,17 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
             if own:
                 app.state.store.close()
 
-    app = FastAPI(title="pokin", version="0.1.0", lifespan=lifespan,
+    # docs_url=None: the API docs are served from vendored Swagger UI files below, not from a CDN,
+    # so they work offline like the rest of the explorer.
+    app = FastAPI(title="pokin", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Explore pohon kinerja cascades: plans, trees, checks, impact of cuts, capaian.")
+
+    @app.get("/docs", include_in_schema=False)
+    async def api_docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="pokin API",
+                                   swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+                                   swagger_css_url="/static/swagger/swagger-ui.css",
+                                   swagger_favicon_url="/static/swagger/favicon-32x32.png")
 
     @app.exception_handler(PokinError)
     async def pokin_error(request: Request, exc: PokinError) -> JSONResponse | HTMLResponse:

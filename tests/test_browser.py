@@ -218,3 +218,13 @@ def _keep_screenshots() -> Iterator[None]:
         dest.mkdir(exist_ok=True)
         for f in SHOTS.glob("*.png"):
             shutil.copy(f, dest / f.name)
+
+
+def test_api_docs_work_offline(page, base_url: str) -> None:
+    """The Swagger UI comes from the app itself: no request leaves the machine."""
+    outside: list[str] = []
+    page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(base_url) and not r.url.startswith("data:") else None)
+    page.goto(base_url + "/docs")
+    page.locator(".swagger-ui .opblock").first.wait_for()
+    assert page.locator(".swagger-ui .opblock-summary-path", has_text="/api/plans/{plan_id}/checks").count() >= 1
+    assert outside == []
