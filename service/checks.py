@@ -139,44 +139,50 @@ def _simple(query: str, message: Callable[[dict[str, Any]], str]) -> Callable[[C
     return run
 
 
+def simple_rule(id: str, severity: Severity, explain_id: str, explain_en: str, query: str,
+                message: Callable[[dict[str, Any]], str]) -> None:
+    """Register a rule whose query returns one row per offending element (id, level, statement)."""
+    rule(id, severity, explain_id, explain_en, query)(_simple(query, message))
+
+
 def _lvl(level: str) -> str:
     return level.replace("_", " ")
 
 
 # ---- alignment -------------------------------------------------------------------------
 
-rule("orphan", "error",
+simple_rule("orphan", "error",
      "Elemen tidak tersambung ke sasaran strategis atau tujuan mana pun (yatim).",
      "Element has no CONTRIBUTES_TO path up to a sasaran strategis or tujuan (orphan).",
-     "check_orphans")(_simple("check_orphans", lambda r: f"{_lvl(r['level'])} does not trace to a sasaran or tujuan: {r['statement']}"))
+     "check_orphans", lambda r: f"{_lvl(r['level'])} does not trace to a sasaran or tujuan: {r['statement']}")
 
-rule("no_parent", "warning",
+simple_rule("no_parent", "warning",
      "Elemen selain tujuan tidak mendukung elemen mana pun di atasnya.",
      "Element other than a tujuan contributes to nothing above it.",
-     "check_no_parent")(_simple("check_no_parent", lambda r: f"{_lvl(r['level'])} has no parent: {r['statement']}"))
+     "check_no_parent", lambda r: f"{_lvl(r['level'])} has no parent: {r['statement']}")
 
-rule("dead_end", "warning",
+simple_rule("dead_end", "warning",
      "Tujuan, sasaran, program atau kegiatan tanpa apa pun di bawahnya.",
      "Tujuan, sasaran, program or kegiatan with nothing below it (dead end).",
-     "check_dead_ends")(_simple("check_dead_ends", lambda r: f"{_lvl(r['level'])} has nothing below it: {r['statement']}"))
+     "check_dead_ends", lambda r: f"{_lvl(r['level'])} has nothing below it: {r['statement']}")
 
-rule("unfunded_leaf", "warning",
+simple_rule("unfunded_leaf", "warning",
      "Kondisi paling operasional tanpa sub kegiatan beranggaran di belakangnya.",
      "Lowest-level condition with no budgeted sub kegiatan behind it (a statement nobody funds).",
-     "check_unfunded_leaves")(_simple("check_unfunded_leaves", lambda r: f"sub kegiatan without anggaran: {r['statement']}"))
+     "check_unfunded_leaves", lambda r: f"sub kegiatan without anggaran: {r['statement']}")
 
-rule("cycle", "error",
+simple_rule("cycle", "error",
      "Rantai CONTRIBUTES_TO membentuk siklus.",
      "CONTRIBUTES_TO chain forms a cycle (loading refuses these; defensive).",
-     "check_cycles")(_simple("check_cycles", lambda r: f"{_lvl(r['level'])} lies on a cycle: {r['statement']}"))
+     "check_cycles", lambda r: f"{_lvl(r['level'])} lies on a cycle: {r['statement']}")
 
 
 # ---- indikator -------------------------------------------------------------------------
 
-rule("missing_indikator", "error",
+simple_rule("missing_indikator", "error",
      "Elemen tanpa indikator kinerja.",
      "Element without an indikator.",
-     "check_missing_indikator")(_simple("check_missing_indikator", lambda r: f"{_lvl(r['level'])} has no indikator: {r['statement']}"))
+     "check_missing_indikator", lambda r: f"{_lvl(r['level'])} has no indikator: {r['statement']}")
 
 
 @rule("missing_target", "warning", "Indikator tanpa target.", "Indikator without a target.", "check_missing_target")
@@ -397,10 +403,10 @@ def _nomen_near(ctx: Context, r: Rule) -> list[Finding]:
 
 # ---- jabatan ---------------------------------------------------------------------------------
 
-rule("no_owner", "warning",
+simple_rule("no_owner", "warning",
      "Elemen tanpa pemilik (jabatan yang mengampu).",
      "Element that no jabatan owns.",
-     "check_no_owner")(_simple("check_no_owner", lambda r: f"{_lvl(r['level'])} has no owner: {r['statement']}"))
+     "check_no_owner", lambda r: f"{_lvl(r['level'])} has no owner: {r['statement']}")
 
 
 @rule("owner_level", "warning",
