@@ -367,11 +367,13 @@ def tree_from_document(doc: PlanDocument) -> PlanTree:
     """
     pid = doc.plan.id
     local = {el.id for el in doc.elements}
+    jabatan_names = {jb.id: jb.name for jb in doc.jabatan}
     elements: list[TreeElement] = []
     for seq, el in enumerate(doc.elements):
         parents = [p if "/" in p else uid(pid, p) for p in el.parents]
         rows = [indikator_row(pid, el, k, ind) for k, ind in enumerate(el.indikator)]
-        elements.append(element_out(pid, element_row(pid, seq, el), parents, rows, list(el.jabatan)))
+        elements.append(element_out(pid, element_row(pid, seq, el), parents, rows,
+                                    [{"id": j, "name": jabatan_names[j]} for j in el.jabatan]))
     counts = dict.fromkeys(COUNT_KEYS, 0)
     for el in doc.elements:
         counts[el.level.value] += 1

@@ -282,7 +282,8 @@ class TreeElement(BaseModel):
     anggaran: dict[str, Any]
     indikator: list[IndikatorOut]
     parents: list[str]
-    jabatan: list[str]
+    jabatan: list[str]  # names of the owning jabatan
+    jabatan_ids: list[str] = Field(default_factory=list)  # their ids, in the same order
     source: SourceRef | None = None
 
 

@@ -58,7 +58,9 @@ def local_ref(plan_id: str, element_uid: str) -> str:
 
 
 def element_out(plan_id: str, e: dict[str, Any], parents: list[str], indikator: list[dict[str, Any]],
-                jabatan: list[str]) -> TreeElement:
+                jabatan: list[dict[str, Any]]) -> TreeElement:
+    """One element as the tree shows it; `jabatan` are the owners as {id, name}."""
+    owners = sorted((j for j in jabatan if j), key=lambda j: j["id"])
     anggaran = {
         "pagu": e.get("pagu"), "raw": e.get("anggaran_raw"), "wellformed": e.get("anggaran_wellformed"),
         "realisasi": e.get("realisasi_anggaran"), "realisasi_raw": e.get("realisasi_raw"),
@@ -69,7 +71,8 @@ def element_out(plan_id: str, e: dict[str, Any], parents: list[str], indikator: 
         anggaran=anggaran,
         indikator=[indikator_out(i) for i in indikator if i],
         parents=sorted(local_ref(plan_id, p) for p in parents),
-        jabatan=sorted(jabatan),
+        jabatan=[j["name"] for j in owners],
+        jabatan_ids=[j["id"] for j in owners],
         source=SourceRef(line=e.get("source_line"), section=e.get("source_section")),
     )
 

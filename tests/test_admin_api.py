@@ -149,7 +149,7 @@ def test_one_jabatan(reader: TestClient) -> None:
     kadis = reader.get("/api/plans/kotim-dinsos-2025/jabatan/kadis").json()
     assert kadis["jabatan"]["id"] == "kadis"
     assert len(kadis["elements"]) == 7
-    assert kadis["elements"][0]["id"] == "tujuan" and kadis["elements"][0]["jabatan"] == ["kadis"]
+    assert kadis["elements"][0]["id"] == "tujuan" and kadis["elements"][0]["jabatan_ids"] == ["kadis"]
     assert kadis["atasan"] == []
     assert [j["id"] for j in kadis["bawahan"]] == ["pk-eselon-3"]
     assert kadis["contributes_to"] == ["kotim-pemda-2025/sasaran-pmks"]

@@ -44,7 +44,8 @@ def test_tree_json_fields(seeded_dir: Path) -> None:
     assert set(p) >= {"id", "level", "statement", "nomenklatur", "anggaran", "indikator", "parents", "jabatan"}
     assert p["nomenklatur"] == {"name": "Program Penanganan Bencana", "code": None}
     assert (p["anggaran"]["pagu"], p["anggaran"]["raw"]) == (372_250_370, "372.250.370")
-    assert p["parents"] == ["csf-1"] and p["jabatan"] == ["pk-eselon-3"]
+    assert p["parents"] == ["csf-1"] and p["jabatan"] == ["Pejabat Eselon III (PK Eselon 3)"]
+    assert p["jabatan_ids"] == ["pk-eselon-3"]
     assert {"name", "satuan", "target", "polaritas"} <= set(p["indikator"][0])
 
 

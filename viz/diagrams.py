@@ -330,12 +330,7 @@ def _add_externals(g: graphviz.Digraph, externals: list[ExternalElement]) -> set
 
 
 def _jabatan_owner_names(data: PlanGraph) -> dict[str, str]:
-    names = {j.id: j.name for j in data.jabatan}
-    out: dict[str, str] = {}
-    for e in data.tree.elements:
-        if e.jabatan:
-            out[e.id] = ", ".join(names.get(j, j) for j in e.jabatan)
-    return out
+    return {e.id: ", ".join(e.jabatan) for e in data.tree.elements if e.jabatan}
 
 
 def build_distribusi(data: PlanGraph, *, overlay: Overlay | None = None) -> graphviz.Digraph:

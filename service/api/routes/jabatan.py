@@ -50,7 +50,7 @@ def get_jabatan(plan_id: str, jabatan_id: str, store: StoreDep) -> JabatanDetail
         chain.append(by_id[up])
         up = by_id[up].atasan
     tree = plans.get_tree(store, plan_id).elements
-    owned = [e for e in tree if jabatan_id in e.jabatan]
+    owned = [e for e in tree if jabatan_id in e.jabatan_ids]
     own_ids = {e.id for e in owned}
     contributes_to = [p for p in dict.fromkeys(p for e in owned for p in e.parents) if p not in own_ids]
     contributors = [e.id for e in tree if e.id not in own_ids and own_ids.intersection(e.parents)]
