@@ -1,26 +1,34 @@
-// Replace one plan whole, in one statement so it is visible whole or not at all
+// Replace one or more plans whole, in one statement so each is visible whole or not at all
 // (the embedded engine rolls back a failing statement but has no multi-statement transactions).
-// Removes the plan's old nodes, writes the Plan, its Jabatan, Elements (labelled by level),
+// Several plans per statement make big loads faster: on the embedded engine each write step has a
+// fixed cost that grows with the graph, paid once per statement instead of once per plan.
+// Removes the plans' old nodes, writes the Plans, their Jabatan, Elements (labelled by level),
 // Indikator, CONTRIBUTES_TO / OWNED_BY / MEASURED_BY / REPORTS_TO edges, and CrossRef nodes for
 // parents in other plans; then resolves cross-plan references in both directions.
 // Returns the numbers written.
-OPTIONAL MATCH (old:Plan {id: $plan_id})
+OPTIONAL MATCH (old:Plan)
+WHERE old.id IN $plan_ids
 DETACH DELETE old
 WITH count(*) AS _
-OPTIONAL MATCH (e:Element {plan: $plan_id})
+OPTIONAL MATCH (e:Element)
+WHERE e.plan IN $plan_ids
 DETACH DELETE e
 WITH count(*) AS _
-OPTIONAL MATCH (i:Indikator {plan: $plan_id})
+OPTIONAL MATCH (i:Indikator)
+WHERE i.plan IN $plan_ids
 DETACH DELETE i
 WITH count(*) AS _
-OPTIONAL MATCH (j:Jabatan {plan: $plan_id})
+OPTIONAL MATCH (j:Jabatan)
+WHERE j.plan IN $plan_ids
 DETACH DELETE j
 WITH count(*) AS _
-OPTIONAL MATCH (x:CrossRef {plan: $plan_id})
+OPTIONAL MATCH (x:CrossRef)
+WHERE x.plan IN $plan_ids
 DETACH DELETE x
 WITH count(*) AS _
+UNWIND $plans AS pl
 CREATE (p:Plan)
-SET p = $plan
+SET p = pl
 WITH count(*) AS _
 UNWIND $jabatan AS r
 CREATE (j:Jabatan)
@@ -73,7 +81,8 @@ WITH count(*) AS _
 // (the WITH between the MATCHes makes the embedded engine look the elements up by the uid index
 // instead of scanning every element per cross reference, which made national loads quadratic)
 CALL {
-  MATCH (x:CrossRef {plan: $plan_id})
+  MATCH (x:CrossRef)
+  WHERE x.plan IN $plan_ids
   WITH x
   MATCH (c:Element {uid: x.child})
   WITH x, c
@@ -81,12 +90,14 @@ CALL {
   CREATE (c)-[:CONTRIBUTES_TO {cross_plan: true}]->(p)
 }
 CALL {
-  MATCH (x:CrossRef {parent_plan: $plan_id})
+  MATCH (x:CrossRef)
+  WHERE x.parent_plan IN $plan_ids AND NOT x.plan IN $plan_ids
   WITH x
   MATCH (c:Element {uid: x.child})
   WITH x, c
   MATCH (p:Element {uid: x.parent})
   CREATE (c)-[:CONTRIBUTES_TO {cross_plan: true}]->(p)
 }
-MATCH (e:Element {plan: $plan_id})
+MATCH (e:Element)
+WHERE e.plan IN $plan_ids
 RETURN count(e) AS elements

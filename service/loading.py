@@ -103,8 +103,8 @@ def plan_params(doc: PlanDocument) -> dict[str, Any]:
     reports = [{"jabatan": uid(pid, j.id), "atasan": uid(pid, j.atasan)} for j in doc.jabatan if j.atasan]
     meta.update(plan_summary(doc))
     return {
-        "plan_id": pid,
-        "plan": _clean(meta),
+        "plan_ids": [pid],
+        "plans": [_clean(meta)],
         "jabatan": jabatan,
         "elements": elements,
         "indikator": indikator,
@@ -217,14 +217,43 @@ def load_paths(store: GraphStore, paths: Iterable[Path | str],
     return write_documents(store, docs, progress)
 
 
+BATCH_PLANS = 64
+BATCH_ELEMENTS = 5_000
+
+
+def merge_params(params: list[dict[str, Any]]) -> dict[str, Any]:
+    """The parameters of write_plan for several plans at once (each is still replaced whole)."""
+    return {key: [row for p in params for row in p[key]] for key in params[0]}
+
+
 def write_documents(store: GraphStore, docs: list[tuple[Path, PlanDocument]],
                     progress: Callable[[str, int, int], None] | None = None) -> list[dict[str, Any]]:
+    """Write plans in batches of whole plans (one statement per batch), then compact the engine's log.
+
+    A batch never splits a plan, so every plan is visible whole or not at all; plans referenced
+    by others come first.
+    """
     ordered = _order_by_dependency(docs)
-    out = []
-    for n, (f, d) in enumerate(ordered, start=1):
-        rows = store.write("write_plan", **plan_params(d))
-        out.append({"id": d.plan.id, "file": str(f), "elements": rows[0]["elements"] if rows else 0})
-        if progress:
-            progress(d.plan.id, n, len(ordered))
+    out: list[dict[str, Any]] = []
+    batch: list[tuple[Path, PlanDocument]] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        store.write("write_plan", **merge_params([plan_params(d) for _, d in batch]))
+        for f, d in batch:
+            out.append({"id": d.plan.id, "file": str(f), "elements": len(d.elements)})
+            if progress:
+                progress(d.plan.id, len(out), len(ordered))
+        batch.clear()
+
+    size = 0
+    for f, d in ordered:
+        if batch and (len(batch) >= BATCH_PLANS or size + len(d.elements) > BATCH_ELEMENTS):
+            flush()
+            size = 0
+        batch.append((f, d))
+        size += len(d.elements)
+    flush()
     store.compact()
     return out
