@@ -13,8 +13,10 @@ Formulas (RULES §8.1), with T the target and R the realisasi:
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -176,6 +178,20 @@ class CapaianConfig(BaseModel):
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError as e:
+        raise CapaianConfigError(f"{path}: cannot read: {e}") from e
+    return copy.deepcopy(_read_yaml_cached(str(path), mtime))
+
+
+@lru_cache(maxsize=16)
+def _read_yaml_cached(path: str, mtime: int) -> dict[str, Any]:
+    """Parse a YAML file once per version (checks read the scales on every run)."""
+    return _parse_yaml(Path(path))
+
+
+def _parse_yaml(path: Path) -> dict[str, Any]:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as e:
