@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 
 from service.config import Settings
 from service.errors import InvalidPlan, PokinError
 from service.store import GraphStore, open_store
+
+T = TypeVar("T")
 
 app = typer.Typer(help="pokin: explore pohon kinerja cascades as a graph.", no_args_is_help=False, add_completion=False)
 
@@ -29,7 +31,17 @@ def _store() -> Iterator[GraphStore]:
         store.close()
 
 
-def _fail(err: PokinError) -> None:
+def _with_store(fn: Callable[[GraphStore], T]) -> T:
+    """Open the store, run fn, close the store; a pokin error ends the command with its message."""
+    try:
+        with _store() as store:
+            return fn(store)
+    except PokinError as e:
+        _fail(e)
+        raise  # unreachable: _fail exits
+
+
+def _fail(err: PokinError) -> NoReturn:
     if isinstance(err, InvalidPlan):
         typer.echo(f"error: {len(err.problems)} problem(s); nothing was written", err=True)
         for p in err.problems:
@@ -85,12 +97,7 @@ def load(paths: Annotated[list[Path], typer.Argument(help="plan files (.yaml) or
     """Validate plan files and load them; nothing is written if any file is invalid."""
     from service.loading import load_paths
 
-    try:
-        with _store() as store:
-            progress = _progress_bar()
-            written = load_paths(store, paths, progress=progress)
-    except PokinError as e:
-        _fail(e)
+    written = _with_store(lambda store: load_paths(store, paths, progress=_progress_bar()))
     for w in written:
         typer.echo(f"loaded {w['id']}: {w['elements']} elements from {w['file']}")
 
@@ -116,11 +123,7 @@ def plans(fmt: FormatOpt = "table") -> None:
     """List the loaded plans with their counts per level and total anggaran."""
     from service.plans import list_plans
 
-    try:
-        with _store() as store:
-            rows = list_plans(store)
-    except PokinError as e:
-        _fail(e)
+    rows = _with_store(list_plans)
     if fmt == "json":
         _json([r.model_dump() for r in rows])
         return
@@ -142,11 +145,7 @@ def tree(plan: Annotated[str, typer.Argument(help="plan id")], fmt: FormatOpt = 
     """Print every element of a plan with its parents, indikator, anggaran and jabatan."""
     from service.plans import get_tree
 
-    try:
-        with _store() as store:
-            t = get_tree(store, plan)
-    except PokinError as e:
-        _fail(e)
+    t = _with_store(lambda store: get_tree(store, plan))
     if fmt == "json":
         _json({"plan": t.plan.model_dump(), "elements": [e.model_dump(mode="json") for e in t.elements]})
         return
@@ -187,11 +186,7 @@ def trace(
     """Every path from an element up to the tujuan (across plans), and the subtree below it."""
     from service.alignment import trace as do_trace
 
-    try:
-        with _store() as store:
-            t = do_trace(store, plan, node)
-    except PokinError as e:
-        _fail(e)
+    t = _with_store(lambda store: do_trace(store, plan, node))
     if fmt == "json":
         _json(t.model_dump())
         return
@@ -219,11 +214,7 @@ def impact(
     """What if these elements are cut: what falls, which sasaran lose support, how much budget moves."""
     from service.impact import impact as do_impact
 
-    try:
-        with _store() as store:
-            r = do_impact(store, plan, cut)
-    except PokinError as e:
-        _fail(e)
+    r = _with_store(lambda store: do_impact(store, plan, cut))
     if fmt == "json":
         _json(r.model_dump())
         return
@@ -258,11 +249,7 @@ def check(
     if fail_on not in (None, "error", "warning"):
         typer.echo("error: --fail-on takes error or warning", err=True)
         raise typer.Exit(2)
-    try:
-        with _store() as store:
-            report = run_checks(store, plan, config_from_settings(Settings()), only=rule)
-    except PokinError as e:
-        _fail(e)
+    report = _with_store(lambda store: run_checks(store, plan, config_from_settings(Settings()), only=rule))
     if fmt == "json":
         _json({"plan": report.plan, "findings": [f.model_dump() for f in report.findings]})
     elif fmt == "csv":
@@ -359,11 +346,7 @@ def query(
             params[key] = json.loads(value)
         except json.JSONDecodeError:
             params[key] = value
-    try:
-        with _store() as store:
-            rows = store.query(name, **params)
-    except PokinError as e:
-        _fail(e)
+    rows = _with_store(lambda store: store.query(name, **params))
     _json(rows)
 
 

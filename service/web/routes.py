@@ -10,8 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from service import capaian as cap
-from service.checks import RULES, CheckReport, codes, config_from_settings, run_checks
+from service.checks import CheckReport, codes, config_from_settings, run_checks
 from service.deps import SettingsDep, StoreDep
 from service.errors import NotFound
 from service.impact import impact
@@ -83,10 +82,10 @@ def _tree_structure(tree: Any) -> tuple[list[str], dict[str, Any], dict[str, lis
     return roots, by_id, children
 
 
-def _detail_context(request: Request, store: GraphStore, plan_id: str, node: str, settings: Any, tree: Any) -> dict[str, Any]:
+def _detail_context(request: Request, store: GraphStore, plan_id: str, node: str, settings: Any) -> dict[str, Any]:
     from service.api.routes.analysis import node_detail
 
-    detail = node_detail(store, plan_id, node, settings)
+    detail = node_detail(store, plan_id, node, settings, _report(request, store, plan_id, settings))
     cap_by_ind: dict[str, list[Any]] = {}
     for r in detail.capaian:
         cap_by_ind.setdefault(r.indikator_id, []).append(r)
@@ -112,7 +111,7 @@ def plan_page(request: Request, plan_id: str, store: StoreDep, settings: Setting
                                "counts": _report(request, store, plan_id, settings).counts(),
                                "codes": _codes(request, store, plan_id, settings), "json_twin": f"/api/plans/{plan_id}/tree"}
     if node and node in by_id:
-        context.update(_detail_context(request, store, plan_id, node, settings, tree))
+        context.update(_detail_context(request, store, plan_id, node, settings))
     return _page(request, "plan.html", **context)
 
 
@@ -120,7 +119,7 @@ def plan_page(request: Request, plan_id: str, store: StoreDep, settings: Setting
 def node_page(request: Request, plan_id: str, node: str, store: StoreDep, settings: SettingsDep,
               fragment: bool = False) -> HTMLResponse:
     tree = get_tree(store, plan_id)
-    context = {"plan": tree.plan, **_detail_context(request, store, plan_id, node, settings, tree)}
+    context = {"plan": tree.plan, **_detail_context(request, store, plan_id, node, settings)}
     if fragment:
         return _page(request, "node.html", **context)
     return plan_page(request, plan_id, store, settings, node)
@@ -197,9 +196,3 @@ def load_page(request: Request, settings: SettingsDep) -> HTMLResponse:
     return _page(request, "load.html", nav="load", writes_enabled=bool(settings.pokin_token), limit_kb=limit // 1000,
                  json_twin="/docs#/plans")
 
-
-def capaian_scales() -> list[str]:
-    return sorted(cap.load_config().scales)
-
-
-__all__ = ["router", "RULES"]

@@ -7,8 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from service import alignment, capaian, checks, impact
+from service.config import Settings
 from service.deps import SettingsDep, StoreDep
 from service.plans import get_tree
+from service.store import GraphStore
 
 router = APIRouter(prefix="/api/plans", tags=["analysis"])
 
@@ -63,8 +65,12 @@ class NodeDetail(checks.BaseModel):
     findings: list[checks.Finding]
 
 
-def node_detail(store: StoreDep, plan_id: str, node: str, settings) -> NodeDetail:  # noqa: ANN001
-    """Everything about one element: itself, its capaian, its trace, its children, the findings on it."""
+def node_detail(store: GraphStore, plan_id: str, node: str, settings: Settings,
+                report: checks.CheckReport | None = None) -> NodeDetail:
+    """Everything about one element: itself, its capaian, its trace, its children, the findings on it.
+
+    `report` is the plan's check report when the caller has it already (the web pages cache it).
+    """
     tree = get_tree(store, plan_id)
     by_id = {e.id: e for e in tree.elements}
     if node not in by_id:
@@ -76,7 +82,7 @@ def node_detail(store: StoreDep, plan_id: str, node: str, settings) -> NodeDetai
            if r.element_id == node]
     kids = [{"id": e.id, "level": e.level, "statement": e.statement, "pagu": e.anggaran.get("pagu")}
             for e in tree.elements if node in e.parents]
-    report = checks.run_checks(store, plan_id, checks.config_from_settings(settings))
+    report = report or checks.run_checks(store, plan_id, checks.config_from_settings(settings))
     return NodeDetail(plan=plan_id, element=el.model_dump(mode="json"), capaian=cap, trace=alignment.trace(store, plan_id, node),
                       children=kids, findings=[f for f in report.findings if node in f.node_ids])
 
