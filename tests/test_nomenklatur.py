@@ -548,8 +548,8 @@ def _kotim_tahap5(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str
 
 @pytest.fixture(scope="module")
 def kotim() -> tuple[list[tuple[str, str]], list[tuple[str, str, list[str]]]]:
-    if not KOTIM.exists():
-        pytest.skip(f"seed document not available: {KOTIM}")
+    # ../shared/seeds is always beside the project (CI too); its absence is a failure, not a skip
+    assert KOTIM.exists(), f"seed document not found: {KOTIM} (expected ../shared beside the project)"
     return _kotim_tahap5(KOTIM.read_text(encoding="utf-8"))
 
 
