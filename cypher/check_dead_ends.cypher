@@ -1,6 +1,10 @@
-// Dead ends: a tujuan, sasaran, program or kegiatan of one plan with nothing below it
-// (no contributor in any plan). Returns id, level, statement.
-MATCH (e:Element {plan: $plan_id})
-WHERE e.level <> 'sub_kegiatan' AND NOT (e)<-[:CONTRIBUTES_TO]-()
-RETURN e.id AS id, e.level AS level, e.statement AS statement
-ORDER BY e.seq
+// Dead ends: a tujuan, sasaran, program or kegiatan of the given plans with nothing below it
+// (no contributor in any plan). Returns plan, id, level, statement.
+UNWIND $plan_ids AS plan_id
+MATCH (e:Element {plan: plan_id})
+WHERE e.level <> 'sub_kegiatan'
+OPTIONAL MATCH (e)<-[r:CONTRIBUTES_TO]-()
+WITH e, r
+WHERE r IS NULL
+RETURN e.plan AS plan, e.id AS id, e.level AS level, e.statement AS statement
+ORDER BY plan, e.seq

@@ -1,5 +1,8 @@
-// Elements of one plan without any indikator. Returns id, level, statement.
-MATCH (e:Element {plan: $plan_id})
-WHERE NOT (e)-[:MEASURED_BY]->()
-RETURN e.id AS id, e.level AS level, e.statement AS statement
-ORDER BY e.seq
+// Elements of the given plans without any indikator. Returns plan, id, level, statement.
+UNWIND $plan_ids AS plan_id
+MATCH (e:Element {plan: plan_id})
+OPTIONAL MATCH (e)-[r:MEASURED_BY]->()
+WITH e, r
+WHERE r IS NULL
+RETURN e.plan AS plan, e.id AS id, e.level AS level, e.statement AS statement
+ORDER BY plan, e.seq

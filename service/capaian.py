@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from service.errors import PokinError
 from service.loading import element_row, indikator_row, uid
-from service.models import Nilai, PlanDocument, PlanSummary, PlanTree, TreeElement
+from service.models import IndikatorOut, Nilai, PlanDocument, PlanSummary, PlanTree, TreeElement
 from service.plans import COUNT_KEYS, element_out
 
 SCALES_FILE = Path(__file__).resolve().parent / "data" / "predikat_scales.yaml"
@@ -481,11 +481,17 @@ def _resolve_polaritas(declared: str | None, expected: str | None) -> tuple[str,
 
 def indikator_capaian(element: TreeElement, config: CapaianConfig) -> list[IndikatorCapaian]:
     """The capaian rows of one element: every indicator and year with both a target and a realisasi."""
+    return indikator_rows(element.id, element.statement, element.indikator, config)
+
+
+def indikator_rows(element_id: str, statement: str, indikator: list[IndikatorOut],
+                   config: CapaianConfig) -> list[IndikatorCapaian]:
+    """The capaian rows of indikator of one element (id and statement: the polaritas hints read it)."""
     out: list[IndikatorCapaian] = []
     scale = config.active_scale
     tol = config.tolerance
-    for ind in element.indikator:
-        expected = expected_polaritas(ind.name, element.statement)
+    for ind in indikator:
+        expected = expected_polaritas(ind.name, statement)
         pol, source = _resolve_polaritas(ind.polaritas, expected)
         for year in sorted(set(ind.target) & set(ind.realisasi)):
             t, r = ind.target[year], ind.realisasi[year]
@@ -518,7 +524,7 @@ def indikator_capaian(element: TreeElement, config: CapaianConfig) -> list[Indik
                 if value > 100:
                     flags.append("over_achievement")
             out.append(IndikatorCapaian(
-                element_id=element.id, indikator_id=ind.id, name=ind.name, year=year, target=t, realisasi=r,
+                element_id=element_id, indikator_id=ind.id, name=ind.name, year=year, target=t, realisasi=r,
                 polaritas=pol, polaritas_source=source, expected_polaritas=expected, capaian=value,
                 formula=used.formula, reason=used.reason, capaian_if_positif=if_pos.value,
                 capaian_expected_polaritas=exp.value if exp is not None else None, reported=reported,

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from service.models import PlanTree, TreeElement
-from service.plans import get_tree, local_ref
+from service.errors import NotFound
+from service.models import IndikatorOut
+from service.plans import indikator_out, local_ref
 from service.store import GraphStore
 from service.values import format_rupiah
 
@@ -30,6 +30,8 @@ class Finding(BaseModel):
     node_ids: list[str]
     message: str
     values: dict[str, Any] = {}
+    # which plan the finding belongs to when several are checked at once; reports group by it
+    plan: str | None = Field(default=None, exclude=True)
 
 
 class RuleInfo(BaseModel):
@@ -74,25 +76,23 @@ def config_from_settings(settings: Any) -> dict[str, Any]:
 
 @dataclass
 class Context:
-    """What a rule may look at: the store, the plan, the configuration; the tree is read once, lazily."""
+    """What a rule may look at: the store, the plans checked together, the configuration.
+
+    Every rule query takes the list of plans, so checking a whole pemda costs one query per rule, not
+    one per rule and plan. A query several rules read (the facts queries) runs once per check.
+    """
 
     store: GraphStore
-    plan_id: str
+    plan_ids: list[str]
     config: dict[str, Any]
-    _tree: PlanTree | None = field(default=None, repr=False)
+    _rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
-    @property
-    def tree(self) -> PlanTree:
-        if self._tree is None:
-            self._tree = get_tree(self.store, self.plan_id)
-        return self._tree
-
-    @cached_property
-    def by_id(self) -> dict[str, TreeElement]:
-        return {e.id: e for e in self.tree.elements}
-
-    def rows(self, query: str) -> list[dict[str, Any]]:
-        return self.store.read(query, plan_id=self.plan_id)
+    def rows(self, query: str, **params: Any) -> list[dict[str, Any]]:
+        if params:
+            return self.store.read(query, plan_ids=self.plan_ids, **params)
+        if query not in self._rows:
+            self._rows[query] = self.store.read(query, plan_ids=self.plan_ids)
+        return self._rows[query]
 
 
 @dataclass(frozen=True)
@@ -104,9 +104,9 @@ class Rule:
     query: str  # the named query in cypher/ behind the rule
     run: Callable[[Context, Rule], list[Finding]]
 
-    def finding(self, ctx: Context, node_ids: list[str], message: str, **values: Any) -> Finding:
+    def finding(self, ctx: Context, plan: str, node_ids: list[str], message: str, **values: Any) -> Finding:
         severity = ctx.config.get("severity", {}).get(self.id, self.severity)
-        return Finding(rule=self.id, severity=severity, node_ids=node_ids, message=message, values=values)
+        return Finding(rule=self.id, severity=severity, node_ids=node_ids, message=message, values=values, plan=plan)
 
     def info(self, ctx: Context | None = None) -> RuleInfo:
         severity = (ctx.config.get("severity", {}) if ctx else {}).get(self.id, self.severity)
@@ -116,8 +116,8 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(id: str, severity: Severity, explain_id: str, explain_en: str, query: str = "get_plan_tree"):
-    """Register a check; the decorated function returns the findings of one plan."""
+def rule(id: str, severity: Severity, explain_id: str, explain_en: str, query: str):
+    """Register a check; the decorated function returns the findings over the context's plans."""
 
     def register(fn: Callable[[Context, Rule], list[Finding]]) -> Callable[[Context, Rule], list[Finding]]:
         RULES[id] = Rule(id, severity, explain_id, explain_en, query, fn)
@@ -132,8 +132,8 @@ def _simple(query: str, message: Callable[[dict[str, Any]], str]) -> Callable[[C
     def run(ctx: Context, r: Rule) -> list[Finding]:
         out = []
         for row in ctx.rows(query):
-            values = {k: v for k, v in row.items() if k not in ("id",)}
-            out.append(r.finding(ctx, [row["id"]], message(row), **values))
+            values = {k: v for k, v in row.items() if k not in ("id", "plan")}
+            out.append(r.finding(ctx, row["plan"], [row["id"]], message(row), **values))
         return out
 
     return run
@@ -187,33 +187,31 @@ simple_rule("missing_indikator", "error",
 
 @rule("missing_target", "warning", "Indikator tanpa target.", "Indikator without a target.", "check_missing_target")
 def _missing_target(ctx: Context, r: Rule) -> list[Finding]:
-    return [r.finding(ctx, [row["id"]], f"indikator has no target: {row['indikator']}", level=row["level"],
+    return [r.finding(ctx, row["plan"], [row["id"]], f"indikator has no target: {row['indikator']}", level=row["level"],
                       indikator_id=row["indikator_id"], indikator=row["indikator"])
             for row in ctx.rows("check_missing_target")]
 
 
-def _starts_with(name: str, words: list[str]) -> bool:
-    first = name.strip().split(" ", 1)[0].casefold() if name.strip() else ""
-    return first in words
+def _words(ctx: Context, key: str) -> list[str]:
+    """Configured words as the queries compare them: lower case (names: text_key form)."""
+    return [w.strip().casefold() for w in ctx.config[key]]
 
 
 @rule("unit_mismatch", "warning",
       "Satuan bertentangan dengan nama indikator ('Persentase ...' dengan satuan jumlah, 'Jumlah ...' dengan %).",
-      "Unit contradicts the indikator's name ('Persentase ...' with a count unit, 'Jumlah ...' with %).")
+      "Unit contradicts the indikator's name ('Persentase ...' with a count unit, 'Jumlah ...' with %).",
+      "check_unit_mismatch")
 def _unit_mismatch(ctx: Context, r: Rule) -> list[Finding]:
-    prop, count, pct = ctx.config["proportion_words"], ctx.config["count_words"], ctx.config["percent_units"]
+    pct = _words(ctx, "percent_units")
     out = []
-    for e in ctx.tree.elements:
-        for ind in e.indikator:
-            units = {u.strip().casefold() for u in [ind.satuan or ""] + [n.unit for n in ind.target.values()] if u and u.strip()}
-            has_pct = any(u in pct for u in units)
-            other = sorted(u for u in units if u not in pct)
-            if _starts_with(ind.name, count) and has_pct:
-                out.append(r.finding(ctx, [e.id], f"'{ind.name}' names a count but its unit is %", indikator=ind.name,
-                                     units=sorted(units)))
-            elif _starts_with(ind.name, prop) and other and not has_pct:
-                out.append(r.finding(ctx, [e.id], f"'{ind.name}' names a proportion but its unit is {', '.join(other)}",
-                                     indikator=ind.name, units=sorted(units)))
+    for row in ctx.rows("check_unit_mismatch", count_words=_words(ctx, "count_words"),
+                        proportion_words=_words(ctx, "proportion_words"), percent_units=pct):
+        units = sorted(set(row["units"]))
+        if row["has_pct"]:
+            message = f"'{row['indikator']}' names a count but its unit is %"
+        else:
+            message = f"'{row['indikator']}' names a proportion but its unit is {', '.join(units)}"
+        out.append(r.finding(ctx, row["plan"], [row["id"]], message, indikator=row["indikator"], units=units))
     return out
 
 
@@ -222,7 +220,7 @@ def _unit_mismatch(ctx: Context, r: Rule) -> list[Finding]:
       "The same indikator is used on an element and on the element it contributes to.",
       "check_repeated_indikator")
 def _repeated(ctx: Context, r: Rule) -> list[Finding]:
-    return [r.finding(ctx, [row["child"], local_ref(ctx.plan_id, row["parent_uid"])],
+    return [r.finding(ctx, row["plan"], [row["child"], local_ref(row["plan"], row["parent_uid"])],
                       f"{_lvl(row['child_level'])} repeats its {_lvl(row['parent_level'])}'s indikator: {row['indikator']}",
                       indikator=row["indikator"])
             for row in ctx.rows("check_repeated_indikator")]
@@ -230,12 +228,14 @@ def _repeated(ctx: Context, r: Rule) -> list[Finding]:
 
 @rule("compound_indikator", "warning",
       "Satu indikator memuat dua ukuran yang digabung dengan 'dan'.",
-      "One indikator names two measures joined by 'dan'.")
+      "One indikator names two measures joined by 'dan'.",
+      "check_compound_indikator")
 def _compound(ctx: Context, r: Rule) -> list[Finding]:
-    words = "|".join(re.escape(w) for w in ctx.config["measure_words"])
-    pattern = re.compile(rf"^\s*({words})\b.*\bdan\s+({words})\b", re.I)
-    return [r.finding(ctx, [e.id], f"two measures in one indikator: {ind.name}", indikator=ind.name)
-            for e in ctx.tree.elements for ind in e.indikator if pattern.search(ind.name)]
+    from service.values import text_key
+
+    words = [text_key(w) for w in ctx.config["measure_words"]]
+    return [r.finding(ctx, row["plan"], [row["id"]], f"two measures in one indikator: {row['indikator']}", indikator=row["indikator"])
+            for row in ctx.rows("check_compound_indikator", measure_words=words)]
 
 
 # ---- budget ---------------------------------------------------------------------------------
@@ -250,7 +250,7 @@ def _rollup(ctx: Context, r: Rule) -> list[Finding]:
     for row in ctx.rows("check_budget_rollup"):
         pagu, total = int(row["pagu"]), int(row["children_sum"])
         out.append(r.finding(
-            ctx, [row["id"], *row["children"]],
+            ctx, row["plan"], [row["id"], *row["children"]],
             f"{_lvl(row['level'])} anggaran {format_rupiah(pagu)} but its contributors add up to {format_rupiah(total)} "
             f"(difference {format_rupiah(pagu - total)})",
             pagu=pagu, raw=row["raw"], children_sum=total, difference=pagu - total, children=row["children"]))
@@ -262,7 +262,7 @@ def _rollup(ctx: Context, r: Rule) -> list[Finding]:
       "A rupiah figure is not well-formed (thousands groups must have three digits).",
       "check_malformed_rupiah")
 def _malformed(ctx: Context, r: Rule) -> list[Finding]:
-    return [r.finding(ctx, [row["id"]], f"{row['figure']} written as '{row['raw']}' (reads as {format_rupiah(int(row['reads_as']))})",
+    return [r.finding(ctx, row["plan"], [row["id"]], f"{row['figure']} written as '{row['raw']}' (reads as {format_rupiah(int(row['reads_as']))})",
                       level=row["level"], raw=row["raw"], reads_as=int(row["reads_as"]), figure=row["figure"])
             for row in ctx.rows("check_malformed_rupiah")]
 
@@ -282,9 +282,33 @@ class CodeInfo:
     score: float | None
 
 
-def codes(ctx: Context) -> dict[str, CodeInfo]:
-    """Codes of the plan's program / kegiatan / sub kegiatan, resolving names the document gives without
-    codes (the seeds give names only) within the parent's code first, then over the whole level."""
+@dataclass(frozen=True)
+class NomenElement:
+    """A program, kegiatan or sub kegiatan as the code rules read it (check_nomenklatur_facts)."""
+
+    plan: str
+    id: str
+    level: str
+    code: str | None
+    name: str | None
+    parents: tuple[str, ...]  # parents in the same plan
+
+
+def _nomen_elements(ctx: Context) -> dict[tuple[str, str], NomenElement]:
+    return {(r["plan"], r["id"]): NomenElement(r["plan"], r["id"], r["level"], r["code"], r["name"], tuple(r["parents"]))
+            for r in ctx.rows("check_nomenklatur_facts")}
+
+
+def _parent_one_up(els: dict[tuple[str, str], NomenElement], e: NomenElement) -> list[NomenElement]:
+    """Parents of e one nomenclature level up (program above kegiatan, kegiatan above sub kegiatan)."""
+    up = NOMEN_LEVELS.index(e.level) - 1
+    return [p for pid in e.parents if (p := els.get((e.plan, pid))) and NOMEN_LEVELS.index(p.level) == up]
+
+
+def codes(ctx: Context) -> dict[tuple[str, str], CodeInfo]:
+    """Codes of the plans' program / kegiatan / sub kegiatan by (plan, element id), resolving names the
+    document gives without codes (the seeds give names only) within the parent's code first, then over
+    the whole level."""
     cached = ctx.__dict__.get("_codes")
     if cached is not None:
         return cached
@@ -292,112 +316,120 @@ def codes(ctx: Context) -> dict[str, CodeInfo]:
 
     nomen = Nomenklatur.default()
     bidang = ctx.config.get("bidang", "1.06")
-    out: dict[str, CodeInfo] = {}
-    ordered = sorted((e for e in ctx.tree.elements if e.level in NOMEN_LEVELS), key=lambda e: NOMEN_LEVELS.index(e.level))
-    for e in ordered:
-        if e.nomenklatur.code:
-            out[e.id] = CodeInfo(e.nomenklatur.code, True, None, None)
+    els = _nomen_elements(ctx)
+    out: dict[tuple[str, str], CodeInfo] = {}
+    for key, e in sorted(els.items(), key=lambda kv: NOMEN_LEVELS.index(kv[1].level)):
+        if e.code:
+            out[key] = CodeInfo(e.code, True, None, None)
             continue
-        if not e.nomenklatur.name:
+        if not e.name:
             continue
-        parent_codes = [out[p].code for p in e.parents if p in out and p in ctx.by_id
-                        and NOMEN_LEVELS.index(ctx.by_id[p].level) == NOMEN_LEVELS.index(e.level) - 1]
         found = None
-        for pc in parent_codes:
-            found = nomen.resolve_one(e.nomenklatur.name, e.level, bidang, parent_code=pc)
-            if found:
-                break
-        found = found or nomen.resolve_one(e.nomenklatur.name, e.level, bidang)
+        for p in _parent_one_up(els, e):
+            if (p.plan, p.id) in out:
+                found = nomen.resolve_one(e.name, e.level, bidang, parent_code=out[(p.plan, p.id)].code)
+                if found:
+                    break
+        found = found or nomen.resolve_one(e.name, e.level, bidang)
         if found:
-            out[e.id] = CodeInfo(found.code, False, found.name, found.score)
+            out[key] = CodeInfo(found.code, False, found.name, found.score)
     ctx.__dict__["_codes"] = out
+    ctx.__dict__["_nomen_elements"] = els
     return out
+
+
+def _checked(ctx: Context, e: NomenElement) -> Any:
+    """nomen.check of a (code, name) pair as written, once per element and check run (two rules read it)."""
+    from service.nomenklatur import Nomenklatur
+
+    cache = ctx.__dict__.setdefault("_nomen_checks", {})
+    key = (e.plan, e.id)
+    if key not in cache:
+        cache[key] = Nomenklatur.default().check(e.code or "", e.name or "", e.level, ctx.config.get("bidang", "1.06"))
+    return cache[key]
 
 
 @rule("code_format", "error",
       "Kode nomenklatur tidak sesuai format (U.BB.PP / U.BB.PP.L.KK / U.BB.PP.L.KK.SSSS).",
-      "Nomenclature code is malformed for its level (U.BB.PP / U.BB.PP.L.KK / U.BB.PP.L.KK.SSSS).")
+      "Nomenclature code is malformed for its level (U.BB.PP / U.BB.PP.L.KK / U.BB.PP.L.KK.SSSS).",
+      "check_nomenklatur_facts")
 def _code_format(ctx: Context, r: Rule) -> list[Finding]:
     from service.nomenklatur import code_problem
 
     out = []
-    for e in ctx.tree.elements:
-        if e.nomenklatur.code and e.level in NOMEN_LEVELS:
-            problem = code_problem(e.nomenklatur.code, e.level)
-            if problem:
-                out.append(r.finding(ctx, [e.id], f"{_lvl(e.level)} code {e.nomenklatur.code}: {problem}", code=e.nomenklatur.code))
+    for e in _nomen_elements(ctx).values():
+        if e.code and (problem := code_problem(e.code, e.level)):
+            out.append(r.finding(ctx, e.plan, [e.id], f"{_lvl(e.level)} code {e.code}: {problem}", code=e.code))
     return out
 
 
 @rule("code_parent", "error",
       "Kode tidak berawalan kode induknya (mis. sub kegiatan di bawah kegiatan yang salah).",
-      "Code does not start with its parent's code (e.g. a sub kegiatan under the wrong kegiatan).")
+      "Code does not start with its parent's code (e.g. a sub kegiatan under the wrong kegiatan).",
+      "check_nomenklatur_facts")
 def _code_parent(ctx: Context, r: Rule) -> list[Finding]:
     from service.nomenklatur import prefix_matches
 
     known = codes(ctx)
+    els = ctx.__dict__["_nomen_elements"]
     out = []
-    for e in ctx.tree.elements:
-        mine = known.get(e.id)
+    for key, e in els.items():
+        mine = known.get(key)
         if not mine:
             continue
-        for p in e.parents:
-            theirs = known.get(p)
-            if p not in ctx.by_id or not theirs or NOMEN_LEVELS.index(ctx.by_id[p].level) != NOMEN_LEVELS.index(e.level) - 1:
-                continue
-            if not prefix_matches(mine.code, theirs.code):
+        for p in _parent_one_up(els, e):
+            theirs = known.get((p.plan, p.id))
+            if theirs and not prefix_matches(mine.code, theirs.code):
                 how = "" if mine.given and theirs.given else " (codes resolved from the nomenclature names)"
-                out.append(r.finding(ctx, [e.id, p],
-                                     f"{_lvl(e.level)} {mine.code} {e.nomenklatur.name or ''} is listed under "
-                                     f"{_lvl(ctx.by_id[p].level)} {theirs.code} {ctx.by_id[p].nomenklatur.name or ''}{how}",
+                out.append(r.finding(ctx, e.plan, [e.id, p.id],
+                                     f"{_lvl(e.level)} {mine.code} {e.name or ''} is listed under "
+                                     f"{_lvl(p.level)} {theirs.code} {p.name or ''}{how}",
                                      code=mine.code, parent_code=theirs.code, resolved=not (mine.given and theirs.given)))
     return out
 
 
 @rule("nomenklatur_unknown", "error",
       "Pasangan kode dan nama tidak ada dalam daftar nomenklatur resmi.",
-      "The (code, name) pair is not in the official nomenclature list.")
+      "The (code, name) pair is not in the official nomenclature list.",
+      "check_nomenklatur_facts")
 def _nomen_unknown(ctx: Context, r: Rule) -> list[Finding]:
     from service.nomenklatur import Nomenklatur
 
     nomen, bidang, known = Nomenklatur.default(), ctx.config.get("bidang", "1.06"), codes(ctx)
     out = []
-    for e in ctx.tree.elements:
-        if e.level not in NOMEN_LEVELS or not (e.nomenklatur.name or e.nomenklatur.code):
-            continue
-        if e.nomenklatur.code and e.nomenklatur.name:
-            res = nomen.check(e.nomenklatur.code, e.nomenklatur.name, e.level, bidang)
+    for key, e in ctx.__dict__["_nomen_elements"].items():
+        if e.code and e.name:
+            res = _checked(ctx, e)
             if res.status in ("unknown_code", "name_mismatch"):
-                out.append(r.finding(ctx, [e.id], f"{e.nomenklatur.code} {e.nomenklatur.name}: {res.message}",
-                                     code=e.nomenklatur.code, official_name=res.official_name))
-        elif e.nomenklatur.name and e.id not in known:
-            best = nomen.resolve(e.nomenklatur.name, e.level, bidang, limit=1)
+                out.append(r.finding(ctx, e.plan, [e.id], f"{e.code} {e.name}: {res.message}",
+                                     code=e.code, official_name=res.official_name))
+        elif e.name and key not in known:
+            best = nomen.resolve(e.name, e.level, bidang, limit=1)
             hint = f" (closest: {best[0].code} {best[0].name}, similarity {best[0].score:.2f})" if best else ""
-            out.append(r.finding(ctx, [e.id], f"{_lvl(e.level)} name not found in the official list: {e.nomenklatur.name}{hint}",
-                                 name=e.nomenklatur.name, closest=best[0].code if best else None))
+            out.append(r.finding(ctx, e.plan, [e.id], f"{_lvl(e.level)} name not found in the official list: {e.name}{hint}",
+                                 name=e.name, closest=best[0].code if best else None))
     return out
 
 
 @rule("nomenklatur_near_miss", "warning",
       "Nama nomenklatur hampir sama dengan nama resmi (salah ketik).",
-      "The nomenclature name is close to, but not the same as, the official name (a typo).")
+      "The nomenclature name is close to, but not the same as, the official name (a typo).",
+      "check_nomenklatur_facts")
 def _nomen_near(ctx: Context, r: Rule) -> list[Finding]:
-    from service.nomenklatur import Nomenklatur
-
-    nomen, bidang = Nomenklatur.default(), ctx.config.get("bidang", "1.06")
+    known = codes(ctx)
     out = []
-    for e in ctx.tree.elements:
-        info = codes(ctx).get(e.id)
-        if not info or not e.nomenklatur.name:
+    for key, e in ctx.__dict__["_nomen_elements"].items():
+        info = known.get(key)
+        if not info or not e.name:
             continue
         if info.given:
-            res = nomen.check(info.code, e.nomenklatur.name, e.level, bidang)
+            res = _checked(ctx, e)
             near, official, score = res.status == "near_miss", res.official_name, res.ratio
         else:
             near, official, score = (info.score or 0) < 1.0, info.official_name, info.score
         if near:
-            out.append(r.finding(ctx, [e.id], f"'{e.nomenklatur.name}' is written for {info.code} {official!r} "
-                                              f"(similarity {score:.2f})", code=info.code, official_name=official, score=score))
+            out.append(r.finding(ctx, e.plan, [e.id], f"'{e.name}' is written for {info.code} {official!r} "
+                                                      f"(similarity {score:.2f})", code=info.code, official_name=official, score=score))
     return out
 
 
@@ -415,18 +447,19 @@ simple_rule("no_owner", "warning",
       "check_owner_level")
 def _owner_level(ctx: Context, r: Rule) -> list[Finding]:
     allowed = ctx.config["owner_levels"]
-    return [r.finding(ctx, [row["id"]],
+    pairs = [f"{level}/{j}" for level, js in allowed.items() for j in js]
+    return [r.finding(ctx, row["plan"], [row["id"]],
                       f"{_lvl(row['level'])} owned by {row['jabatan_name']} ({_lvl(row['jabatan_level'])}); expected "
                       f"{' or '.join(_lvl(x) for x in allowed.get(row['level'], []))}",
                       level=row["level"], jabatan=row["jabatan"], jabatan_level=row["jabatan_level"])
-            for row in ctx.rows("check_owner_level") if row["jabatan_level"] not in allowed.get(row["level"], [])]
+            for row in ctx.rows("check_owner_level", allowed=pairs)]
 
 
 # ---- capaian --------------------------------------------------------------------------------------
 
 
-def capaian_rows(ctx: Context) -> list[Any]:
-    """The capaian report of the plan (service.capaian), computed once per check run."""
+def capaian_rows(ctx: Context) -> list[tuple[str, Any]]:
+    """(plan, capaian row) for every indikator with realisasi in the plans (service.capaian), once per check run."""
     cached = ctx.__dict__.get("_capaian")
     if cached is None:
         from service import capaian
@@ -434,17 +467,21 @@ def capaian_rows(ctx: Context) -> list[Any]:
         config = capaian.load_config(ctx.config.get("capaian_config"))
         config = config.model_copy(update={"tolerance": ctx.config.get("capaian_tolerance", config.tolerance),
                                            "realistic": tuple(ctx.config.get("capaian_bounds", config.realistic))})
-        cached = ctx.__dict__["_capaian"] = capaian.plan_capaian(ctx.tree, config).indikator
+        cached = []
+        for row in ctx.rows("check_capaian_facts"):
+            ind: IndikatorOut = indikator_out(row["indikator"])
+            cached.extend((row["plan"], c) for c in capaian.indikator_rows(row["id"], row["statement"], [ind], config))
+        ctx.__dict__["_capaian"] = cached
     return cached
 
 
 def _cap_rule(flag_names: tuple[str, ...], message: Callable[[Any], str],
               unless: tuple[str, ...] = ()) -> Callable[[Context, Rule], list[Finding]]:
     def run(ctx: Context, r: Rule) -> list[Finding]:
-        return [r.finding(ctx, [row.element_id], message(row), indikator=row.name, year=row.year, target=row.target.raw,
+        return [r.finding(ctx, plan, [row.element_id], message(row), indikator=row.name, year=row.year, target=row.target.raw,
                           realisasi=row.realisasi.raw, reported=row.reported, computed=row.capaian,
                           capaian_if_positif=row.capaian_if_positif, polaritas=row.polaritas)
-                for row in capaian_rows(ctx)
+                for plan, row in capaian_rows(ctx)
                 if any(f in row.flags for f in flag_names) and not any(f in row.flags for f in unless)]
 
     return run
@@ -456,14 +493,16 @@ def _num(x: float | None) -> str:
 
 rule("capaian_reported_differs", "error",
      "Capaian yang dilaporkan berbeda dari hasil hitung ulang.",
-     "The reported capaian differs from the recomputed one.")(
+     "The reported capaian differs from the recomputed one.",
+     "check_capaian_facts")(
     _cap_rule(("reported_differs",), lambda row: f"{row.name} {row.year}: reported {_num(row.reported)} %, recomputed "
                                                   f"{_num(row.capaian)} % ({row.formula})",
               unless=("computed_as_if_higher_were_better",)))  # that case has its own, more precise rule
 
 rule("capaian_wrong_polarity", "error",
      "Indikator berpolaritas negatif dihitung seolah-olah makin tinggi makin baik.",
-     "A negative-polarity indikator's capaian was computed as if higher were better.")(
+     "A negative-polarity indikator's capaian was computed as if higher were better.",
+     "check_capaian_facts")(
     _cap_rule(("computed_as_if_higher_were_better",),
               lambda row: f"{row.name} {row.year}: target {row.target.raw}, realisasi {row.realisasi.raw}, reported "
                           f"{_num(row.reported)} % is realisasi/target; lower is better here, so capaian is "
@@ -471,15 +510,47 @@ rule("capaian_wrong_polarity", "error",
 
 rule("polaritas_mismatch", "warning",
      "Polaritas yang dinyatakan bertentangan dengan makna indikator (mis. kemiskinan mestinya negatif).",
-     "The declared polaritas contradicts what the indikator measures (e.g. poverty is lower-is-better).")(
+     "The declared polaritas contradicts what the indikator measures (e.g. poverty is lower-is-better).",
+     "check_capaian_facts")(
     _cap_rule(("polaritas_declared_positif_expected_negatif",),
               lambda row: f"{row.name}: declared positif, but lower is better for it (negatif)"))
 
 rule("capaian_unrealistic", "warning",
      "Capaian di luar batas wajar (target tidak realistis atau realisasi kumulatif).",
-     "Capaian outside realistic bounds (an unrealistic target, or a cumulated realisasi).")(
+     "Capaian outside realistic bounds (an unrealistic target, or a cumulated realisasi).",
+     "check_capaian_facts")(
     _cap_rule(("above_realistic_bounds", "below_realistic_bounds"),
               lambda row: f"{row.name} {row.year}: capaian {_num(row.capaian)} % is outside the realistic bounds"))
+
+
+def run_checks_many(store: GraphStore, plan_ids: list[str], config: dict[str, Any] | None = None,
+                    only: list[str] | None = None) -> list[CheckReport]:
+    """Run every registered rule (or those named in `only`) over several plans at once: one query per
+    rule for all of them (a whole pemda in one go), then one report per plan, in the order given.
+
+    Raises:
+        NotFound: a plan is not loaded.
+    """
+    plan_ids = list(dict.fromkeys(plan_ids))
+    known = {r["id"] for r in store.read("get_plans_exist", plan_ids=plan_ids)}
+    missing = [p for p in plan_ids if p not in known]
+    if missing:
+        raise NotFound(f"no plan {missing[0]!r} is loaded")
+    config = config or load_config()
+    ctx = Context(store, plan_ids, config)
+    by_plan: dict[str, list[Finding]] = {p: [] for p in plan_ids}
+    for rid, r in RULES.items():
+        if only and rid not in only:
+            continue
+        for f in r.run(ctx, r):
+            by_plan[f.plan or plan_ids[0]].append(f)
+    infos = [r.info(ctx) for r in RULES.values()]
+    reports = []
+    for p in plan_ids:
+        findings = by_plan[p]
+        findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.rule, f.node_ids))
+        reports.append(CheckReport(plan=p, findings=findings, rules=infos))
+    return reports
 
 
 def run_checks(store: GraphStore, plan_id: str, config: dict[str, Any] | None = None,
@@ -489,16 +560,7 @@ def run_checks(store: GraphStore, plan_id: str, config: dict[str, Any] | None = 
     Raises:
         NotFound: the plan is not loaded.
     """
-    config = config or load_config()
-    ctx = Context(store, plan_id, config)
-    _ = ctx.tree  # fails with NotFound for an unknown plan before any rule runs
-    findings: list[Finding] = []
-    for rid, r in RULES.items():
-        if only and rid not in only:
-            continue
-        findings.extend(r.run(ctx, r))
-    findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.rule, f.node_ids))
-    return CheckReport(plan=plan_id, findings=findings, rules=[r.info(ctx) for r in RULES.values()])
+    return run_checks_many(store, [plan_id], config, only)[0]
 
 
 def to_csv(report: CheckReport) -> str:

@@ -48,6 +48,9 @@ def indikator_row(plan_id: str, el: Element, k: int, ind: Indikator) -> dict[str
         "source_line": ind.source.line if ind.source else None,
         "has_target": bool(ind.target),
         "target_years": sorted(ind.target) or None,
+        # for the checks' queries: how many realisasi (capaian needs one), the units of satuan and targets
+        "n_realisasi": len(ind.realisasi),
+        "units": sorted({u for u in [ind.satuan or "", *(n.unit or "" for n in ind.target.values())] if u.strip()}) or None,
         # Per-year values keep raw text and parsed form; Neo4j stores no maps, so they travel as JSON.
         "values_json": json.dumps({
             "target": _nilai_json(ind.target),

@@ -61,15 +61,21 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "get_plan_summary": {"plan_id": "demo"},
     "get_element": {"uid": "demo/p"},
     "get_external_ancestors": {"plan_id": "demo"},
-    **{name: {"plan_id": "demo"} for name in (
+    "get_plans_exist": {"plan_ids": ["demo", "not-loaded"]},
+    **{name: {"plan_ids": ["demo"]} for name in (
         "check_orphans", "check_no_parent", "check_dead_ends", "check_unfunded_leaves", "check_cycles",
         "check_missing_indikator", "check_missing_target", "check_repeated_indikator", "check_budget_rollup",
-        "check_malformed_rupiah", "check_no_owner", "check_owner_level")},
+        "check_malformed_rupiah", "check_no_owner", "check_nomenklatur_facts", "check_capaian_facts")},
+    "check_owner_level": {"plan_ids": ["demo"], "allowed": []},
+    "check_unit_mismatch": {"plan_ids": ["demo"], "count_words": ["jumlah"], "proportion_words": ["persentase"],
+                            "percent_units": ["%"]},
+    "check_compound_indikator": {"plan_ids": ["demo"], "measure_words": ["jumlah", "persentase"]},
 }
 # Queries that legitimately return no row for the demo plan (it is clean in that respect).
 EMPTY_FOR_DEMO = {"delete_plan", "check_orphans", "check_no_parent", "check_unfunded_leaves", "check_cycles",
                   "check_repeated_indikator", "check_budget_rollup", "check_malformed_rupiah", "check_missing_target",
-                  "get_external_ancestors"}
+                  "get_external_ancestors", "check_unit_mismatch", "check_compound_indikator", "check_nomenklatur_facts",
+                  "check_capaian_facts"}
 
 
 def test_registry_reads_every_file() -> None:

@@ -98,8 +98,8 @@ def _codes(request: Request, store: GraphStore, plan_id: str, settings: Any) -> 
     """Nomenclature codes by element: as written, or resolved from the official list by name."""
     from service.checks import Context
 
-    ctx = Context(store, plan_id, config_from_settings(settings))
-    return {k: v.code for k, v in codes(ctx).items()}
+    ctx = Context(store, [plan_id], config_from_settings(settings))
+    return {element: v.code for (_, element), v in codes(ctx).items()}
 
 
 @router.get("/plans/{plan_id}", response_class=HTMLResponse)
