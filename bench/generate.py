@@ -56,6 +56,8 @@ class Scale:
     orphan_plans: float = 0.3  # share of plans with an orphan kegiatan (+ its subs) and an orphan sub kegiatan
     unowned: float = 0.05  # share of sub kegiatan no jabatan owns
     rollup_off: float = 0.03  # share of kegiatan whose pagu differs from the sum below it
+    misfiled: float = 0.02  # share of kegiatan / sub kegiatan given a code from under another parent
+    off_target: float = 0.03  # share of realisasi far from the target (an unrealistic capaian)
     second_indikator: float = 0.2
     seed: int = 20250101
 
@@ -126,6 +128,37 @@ def _nomenklatur() -> dict[str, list[tuple[str, str, str]]]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _children() -> dict[str, list[tuple[str, str, str]]]:
+    """Official entries by parent code: the kegiatan of a program, the sub kegiatan of a kegiatan."""
+    out: dict[str, list[tuple[str, str, str]]] = {}
+    for level in ("kegiatan", "sub_kegiatan"):
+        for entry in _nomenklatur()[level]:
+            out.setdefault(entry[2], []).append(entry)
+    return out
+
+
+def _code_under(rng: random.Random, scale: Scale, level: str, parent_code: str | None) -> tuple[str, str, str]:
+    """An official (code, name, parent) under the parent's code, as real plans file them; a few misfiled."""
+    under = _children().get(parent_code or "", [])
+    if under and rng.random() >= scale.misfiled:
+        return rng.choice(under)
+    return rng.choice(_nomenklatur()[level])
+
+
+# Realisasi as a share of the target: mostly near it; off_target picks one far from it.
+NEAR = (0.85, 0.9, 0.95, 1.0, 1.0, 1.02, 1.05)
+FAR = (0.2, 3.0)
+
+
+def _realisasi(rng: random.Random, scale: Scale, target: Nilai, satuan: str) -> Nilai:
+    share = rng.choice(FAR) if rng.random() < scale.off_target else rng.choice(NEAR)
+    value = (target.value or 0) * share
+    if satuan == "%":
+        return _nilai(f"{min(value, 100.0):.2f}%".replace(".", ","))
+    return _nilai(f"{round(value):,} {satuan}".replace(",", "."))
+
+
 def _count(rng: random.Random, n: int) -> int:
     return n + rng.choice((-1, 0, 1)) if n >= 2 else n
 
@@ -138,7 +171,7 @@ def _indikator(rng: random.Random, scale: Scale, subject: str, with_realisasi: b
         else:
             raw = rng.choice(COUNTS)
             name, satuan, target = f"Jumlah {subject}", raw.split(" ", 1)[1], raw
-        real = {2024: _nilai(rng.choice(PERCENT if satuan == "%" else COUNTS))} if with_realisasi else {}
+        real = {2024: _realisasi(rng, scale, _nilai(target), satuan)} if with_realisasi else {}
         out.append(Indikator(id=f"i{k + 1}", name=name, satuan=satuan, polaritas=Polaritas.positif,
                              target={2024: _nilai(target), 2025: _nilai(target)}, realisasi=real))
     return out
@@ -190,8 +223,8 @@ def pd_plan(scale: Scale, pemda_slug: str, pemda_name: str, n: int) -> PlanDocum
                 return [primary, other]
         return [primary]
 
-    def sub_kegiatan(eid: str, parents: list[str], owner: str | None) -> int:
-        code, name, _ = rng.choice(nomen["sub_kegiatan"])
+    def sub_kegiatan(eid: str, parents: list[str], owner: str | None, parent_code: str | None) -> int:
+        code, name, _ = _code_under(rng, scale, "sub_kegiatan", parent_code)
         pagu = rng.randrange(50_000, 2_000_000) * 1000
         owned = [owner] if owner and rng.random() >= scale.unowned else []
         add(Element(id=eid, level=Level.sub_kegiatan, parents=parents, statement=f"Terlaksananya {name.lower()}",
@@ -199,11 +232,11 @@ def pd_plan(scale: Scale, pemda_slug: str, pemda_name: str, n: int) -> PlanDocum
                     indikator=_indikator(rng, scale, subject(), rng.random() < 0.5)))
         return pagu
 
-    def kegiatan(eid: str, parents: list[str], owner: str | None, n_sub: int) -> int:
-        code, name, _ = rng.choice(nomen["kegiatan"])
+    def kegiatan(eid: str, parents: list[str], owner: str | None, n_sub: int, parent_code: str | None) -> int:
+        code, name, _ = _code_under(rng, scale, "kegiatan", parent_code)
         el_index = len(elements)
         add(Element(id=eid, level=Level.kegiatan, parents=parents, statement="placeholder"))
-        total = sum(sub_kegiatan(f"{eid}-{u}", extra(Level.kegiatan, eid), owner) for u in range(1, n_sub + 1))
+        total = sum(sub_kegiatan(f"{eid}-{u}", extra(Level.kegiatan, eid), owner, code) for u in range(1, n_sub + 1))
         if rng.random() < scale.rollup_off:
             total += rng.randrange(1, 100) * 1_000_000
         elements[el_index] = Element(
@@ -233,10 +266,10 @@ def pd_plan(scale: Scale, pemda_slug: str, pemda_name: str, n: int) -> PlanDocum
                 kasi = f"kasi-{t}-{s}-{p}"
                 jabatan.append(Jabatan(id=kasi, name=f"Kepala Seksi {p} Bidang {s}", level=JabatanLevel.eselon_iv,
                                        unit=pd_name, atasan=kabid))
-                code, name, _ = rng.choice(nomen["program"])
+                code, name, _ = rng.choice([e for e in nomen["program"] if e[0] in _children()])
                 el_index = len(elements)
                 add(Element(id=pid, level=Level.program, parents=extra(Level.sasaran, sid), statement="placeholder"))
-                total = sum(kegiatan(f"k{t}-{s}-{p}-{k}", extra(Level.program, pid), kasi, _count(rng, fu))
+                total = sum(kegiatan(f"k{t}-{s}-{p}-{k}", extra(Level.program, pid), kasi, _count(rng, fu), code)
                             for k in range(1, _count(rng, fk) + 1))
                 old = elements[el_index]
                 elements[el_index] = Element(
@@ -244,8 +277,8 @@ def pd_plan(scale: Scale, pemda_slug: str, pemda_name: str, n: int) -> PlanDocum
                     nomenklatur=Nomenklatur(name=name, code=code), anggaran=Anggaran(raw=_rupiah(total)),
                     jabatan=[kabid], indikator=_indikator(rng, scale, subject(), False))
     if rng.random() < scale.orphan_plans:  # orphans: a kegiatan with nothing above it, and a lone sub kegiatan
-        kegiatan("k-orphan", [], None, 1)
-        sub_kegiatan("u-orphan", [], None)
+        kegiatan("k-orphan", [], None, 1, None)
+        sub_kegiatan("u-orphan", [], None, None)
 
     return PlanDocument(
         plan=PlanMeta(id=f"{pemda_slug}-pd{n:02d}", pemda=pemda_name, perangkat_daerah=pd_name, tahun=2025, periode="2021-2026",

@@ -4,5 +4,6 @@ UNWIND $plan_ids AS plan_id
 MATCH (i:Indikator {plan: plan_id})
 WHERE i.n_realisasi IS NULL OR i.n_realisasi > 0
 MATCH (e)-[:MEASURED_BY]->(i)
-RETURN e.plan AS plan, e.id AS id, e.level AS level, e.statement AS statement, i {.*} AS indikator
+RETURN e.plan AS plan, e.id AS id, e.level AS level, e.statement AS statement,
+       i {.id, .name, .satuan, .polaritas, .formula, .values_json} AS indikator
 ORDER BY plan, e.seq, i.seq

@@ -262,7 +262,8 @@ def _rollup(ctx: Context, r: Rule) -> list[Finding]:
       "A rupiah figure is not well-formed (thousands groups must have three digits).",
       "check_malformed_rupiah")
 def _malformed(ctx: Context, r: Rule) -> list[Finding]:
-    return [r.finding(ctx, row["plan"], [row["id"]], f"{row['figure']} written as '{row['raw']}' (reads as {format_rupiah(int(row['reads_as']))})",
+    return [r.finding(ctx, row["plan"], [row["id"]],
+                      f"{row['figure']} written as '{row['raw']}' (reads as {format_rupiah(int(row['reads_as']))})",
                       level=row["level"], raw=row["raw"], reads_as=int(row["reads_as"]), figure=row["figure"])
             for row in ctx.rows("check_malformed_rupiah")]
 
@@ -295,8 +296,12 @@ class NomenElement:
 
 
 def _nomen_elements(ctx: Context) -> dict[tuple[str, str], NomenElement]:
-    return {(r["plan"], r["id"]): NomenElement(r["plan"], r["id"], r["level"], r["code"], r["name"], tuple(r["parents"]))
+    cached = ctx.__dict__.get("_nomen_elements")
+    if cached is None:
+        cached = ctx.__dict__["_nomen_elements"] = {
+            (r["plan"], r["id"]): NomenElement(r["plan"], r["id"], r["level"], r["code"], r["name"], tuple(r["parents"]))
             for r in ctx.rows("check_nomenklatur_facts")}
+    return cached
 
 
 def _parent_one_up(els: dict[tuple[str, str], NomenElement], e: NomenElement) -> list[NomenElement]:
@@ -334,7 +339,6 @@ def codes(ctx: Context) -> dict[tuple[str, str], CodeInfo]:
         if found:
             out[key] = CodeInfo(found.code, False, found.name, found.score)
     ctx.__dict__["_codes"] = out
-    ctx.__dict__["_nomen_elements"] = els
     return out
 
 
@@ -370,8 +374,7 @@ def _code_format(ctx: Context, r: Rule) -> list[Finding]:
 def _code_parent(ctx: Context, r: Rule) -> list[Finding]:
     from service.nomenklatur import prefix_matches
 
-    known = codes(ctx)
-    els = ctx.__dict__["_nomen_elements"]
+    known, els = codes(ctx), _nomen_elements(ctx)
     out = []
     for key, e in els.items():
         mine = known.get(key)
@@ -397,7 +400,7 @@ def _nomen_unknown(ctx: Context, r: Rule) -> list[Finding]:
 
     nomen, bidang, known = Nomenklatur.default(), ctx.config.get("bidang", "1.06"), codes(ctx)
     out = []
-    for key, e in ctx.__dict__["_nomen_elements"].items():
+    for key, e in _nomen_elements(ctx).items():
         if e.code and e.name:
             res = _checked(ctx, e)
             if res.status in ("unknown_code", "name_mismatch"):
@@ -418,7 +421,7 @@ def _nomen_unknown(ctx: Context, r: Rule) -> list[Finding]:
 def _nomen_near(ctx: Context, r: Rule) -> list[Finding]:
     known = codes(ctx)
     out = []
-    for key, e in ctx.__dict__["_nomen_elements"].items():
+    for key, e in _nomen_elements(ctx).items():
         info = known.get(key)
         if not info or not e.name:
             continue

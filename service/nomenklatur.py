@@ -72,6 +72,7 @@ def _level_of(code: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def code_problem(code: str, level: str, *, otsus: bool = False) -> str | None:
     """None if ``code`` is a well-formed kabupaten/kota code of ``level``, else a short message.
 
@@ -147,6 +148,7 @@ _PROV = re.compile(r"\bprov\b\.?")
 _PUNCT = re.compile(r"[^\w\s]|_")
 
 
+@lru_cache(maxsize=65536)
 def normalize_name(name: str) -> str:
     """Name key for tolerant matching (R4.4): case, spacing, punctuation and Kab/Kota spelling ignored.
 
@@ -339,9 +341,9 @@ class Nomenklatur:
                 if repaired is not None and repaired.level == level:
                     message += f"; did you mean {repaired.code} {repaired.name}?"
             return CheckResult("unknown_code", code, name, level, message=message)
-        ratio = similarity(name, entry.name)
         if normalize_name(name) == normalize_name(entry.name):
             return CheckResult("exact", code, name, level, entry.name, 1.0)
+        ratio = similarity(name, entry.name)
         status: Status = "near_miss" if ratio >= NEAR_MISS_RATIO else "name_mismatch"
         verb = "differs slightly from" if status == "near_miss" else "differs from"
         message = f"name {verb} the official name of {entry.code}: {entry.name!r} (similarity {ratio:.2f})"
