@@ -566,10 +566,23 @@ def run_checks(store: GraphStore, plan_id: str, config: dict[str, Any] | None = 
     return run_checks_many(store, [plan_id], config, only)[0]
 
 
-def to_csv(report: CheckReport) -> str:
+def plans_of_pemda(store: GraphStore, pemda: str) -> list[str]:
+    """Ids of the loaded plans of a pemda (its name as the plans give it, e.g. 'Kabupaten Buleleng').
+
+    Raises:
+        NotFound: no plan of that pemda is loaded.
+    """
+    ids = [r["id"] for r in store.read("list_plan_ids_of_pemda", pemda=pemda)]
+    if not ids:
+        raise NotFound(f"no plan of pemda {pemda!r} is loaded")
+    return ids
+
+
+def to_csv(report: CheckReport | list[CheckReport]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["plan", "rule", "severity", "node_ids", "message"])
-    for f in report.findings:
-        w.writerow([report.plan, f.rule, f.severity, " ".join(f.node_ids), f.message])
+    for r in report if isinstance(report, list) else [report]:
+        for f in r.findings:
+            w.writerow([r.plan, f.rule, f.severity, " ".join(f.node_ids), f.message])
     return buf.getvalue()

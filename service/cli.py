@@ -237,29 +237,48 @@ def impact(
 
 @app.command()
 def check(
-    plan: Annotated[str, typer.Argument(help="plan id")],
+    plan: Annotated[list[str] | None, typer.Argument(help="plan id(s)", show_default=False)] = None,
+    pemda: Annotated[str | None, typer.Option("--pemda", help="check every loaded plan of this pemda, e.g. "
+                                              "'Kabupaten Buleleng'")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv")] = "table",
     fail_on: Annotated[str | None, typer.Option("--fail-on", help="exit 1 when findings of this severity (or worse) exist: "
                                                 "error or warning")] = None,
     rule: Annotated[list[str] | None, typer.Option("--rule", help="run only this rule; repeat for several")] = None,
 ) -> None:
-    """Check a plan: orphans, dead ends, indikator, targets, budget roll-ups, codes, jabatan, capaian."""
-    from service.checks import SEVERITY_ORDER, config_from_settings, run_checks, to_csv
+    """Check plans: orphans, dead ends, indikator, targets, budget roll-ups, codes, jabatan, capaian.
+
+    Several plans (or a whole --pemda) are checked together, one query per rule for all of them.
+    """
+    from service.checks import SEVERITY_ORDER, config_from_settings, plans_of_pemda, run_checks_many, to_csv
 
     if fail_on not in (None, "error", "warning"):
         typer.echo("error: --fail-on takes error or warning", err=True)
         raise typer.Exit(2)
-    report = _with_store(lambda store: run_checks(store, plan, config_from_settings(Settings()), only=rule))
+    if not plan and not pemda:
+        typer.echo("error: name a plan id (or several), or --pemda NAME", err=True)
+        raise typer.Exit(2)
+
+    def run(store: GraphStore) -> list[Any]:
+        ids = list(plan or []) + (plans_of_pemda(store, pemda) if pemda else [])
+        return run_checks_many(store, ids, config_from_settings(Settings()), only=rule)
+
+    reports = _with_store(run)
+    single = len(reports) == 1 and not pemda
     if fmt == "json":
-        _json({"plan": report.plan, "findings": [f.model_dump() for f in report.findings]})
+        out = [{"plan": r.plan, "findings": [f.model_dump() for f in r.findings]} for r in reports]
+        _json(out[0] if single else {"pemda": pemda, "reports": out})
     elif fmt == "csv":
-        typer.echo(to_csv(report), nl=False)
+        typer.echo(to_csv(reports), nl=False)
     else:
-        for f in report.findings:
-            typer.echo(f"{f.severity:<7} {f.rule:<20} {', '.join(f.node_ids)[:60]:<60} {f.message}")
-        c = report.counts()
-        typer.echo(f"{report.plan}: {c['error']} error(s), {c['warning']} warning(s), {c['info']} info")
-    if fail_on and any(SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[fail_on] for f in report.findings):
+        for report in reports:
+            for f in report.findings:
+                where = ", ".join(f.node_ids) if single else f"{report.plan}: {', '.join(f.node_ids)}"
+                typer.echo(f"{f.severity:<7} {f.rule:<20} {where[:60]:<60} {f.message}")
+        for report in reports:
+            c = report.counts()
+            typer.echo(f"{report.plan}: {c['error']} error(s), {c['warning']} warning(s), {c['info']} info")
+    findings = [f for r in reports for f in r.findings]
+    if fail_on and any(SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[fail_on] for f in findings):
         raise typer.Exit(1)
 
 

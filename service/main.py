@@ -74,6 +74,7 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
     app.include_router(health.router)
     app.include_router(plans.router)
     app.include_router(analysis.router)
+    app.include_router(analysis.checks_router)
     app.include_router(diagrams.router)
     app.include_router(jabatan.router)
     app.include_router(exports.router)

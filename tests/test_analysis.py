@@ -126,3 +126,28 @@ def test_cli_trace_impact_capaian(seeded_dir: Path) -> None:
     assert t.returncode == 0 and "tujuan: Meningkatnya Kesejahteraan Pemerlu Pelayanan Kesejahteraan Sosial (PPKS)" in t.stdout
     c = pokin(seeded_dir, "capaian", "buleleng-dinsos-2023", "--format", "json")
     assert c.returncode == 0 and json.loads(c.stdout)["scale"] == "permendagri86"
+
+
+def test_api_checks_a_whole_pemda(client: TestClient) -> None:
+    body = client.get("/api/checks", params={"pemda": "Kabupaten Kotawaringin Timur"}).json()
+    assert [r["plan"] for r in body["reports"]] == [KOTIM, "kotim-pemda-2025"]
+    alone = client.get(f"/api/plans/{KOTIM}/checks").json()
+    assert body["reports"][0]["findings"] == alone["findings"]
+    assert sum(body["counts"].values()) == sum(len(r["findings"]) for r in body["reports"])
+    both = client.get("/api/checks", params=[("plan", KOTIM), ("plan", "bontang-dspm-iku")]).json()
+    assert [r["plan"] for r in both["reports"]] == [KOTIM, "bontang-dspm-iku"]
+    assert client.get("/api/checks").json()["error"]["code"] == "bad_query"
+    assert client.get("/api/checks", params={"pemda": "Kabupaten Atlantis"}).status_code == 404
+
+
+def test_cli_checks_a_whole_pemda(seeded_dir: Path) -> None:
+    out = pokin(seeded_dir, "check", "--pemda", "Kabupaten Buleleng", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    body = json.loads(out.stdout)
+    assert body["pemda"] == "Kabupaten Buleleng"
+    assert [r["plan"] for r in body["reports"]] == ["buleleng-dinsos-2023", "buleleng-dinsos-2024"]
+    alone = json.loads(pokin(seeded_dir, "check", "buleleng-dinsos-2024", "--format", "json").stdout)
+    assert body["reports"][1] == alone
+    table = pokin(seeded_dir, "check", "buleleng-dinsos-2023", "bontang-dspm-iku")
+    assert "bontang-dspm-iku: s1-akuntabilitas" in table.stdout and table.stdout.rstrip().endswith("info")
+    assert pokin(seeded_dir, "check").returncode == 2

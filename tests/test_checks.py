@@ -10,7 +10,8 @@ import pytest
 import yaml
 
 from seed.loader import read_plans
-from service.checks import RULES, load_config, run_checks, to_csv
+from service.checks import RULES, load_config, plans_of_pemda, run_checks, run_checks_many, to_csv
+from service.errors import NotFound
 from service.loading import load_paths, plan_params
 from service.store import GraphStore, open_store
 
@@ -223,3 +224,29 @@ def test_json_and_csv_shapes(seeded_store: GraphStore) -> None:
                                                             key=lambda s: {"error": 0, "warning": 1, "info": 2}[s])
     lines = to_csv(report).splitlines()
     assert lines[0] == "plan,rule,severity,node_ids,message" and len(lines) == len(report.findings) + 1
+
+
+# ---- several plans at once ------------------------------------------------------------------------
+
+
+SEED_PLANS = ["bengsel-dinsos-2024", "bengsel-pemda-2024", "bontang-dspm-iku", "buleleng-dinsos-2023",
+              "buleleng-dinsos-2024", "kotim-dinsos-2025", "kotim-pemda-2025"]
+
+
+def test_checking_all_seed_plans_at_once_equals_one_by_one(seeded_store: GraphStore) -> None:
+    """One query per rule over every plan gives each plan exactly the findings of checking it alone."""
+    together = run_checks_many(seeded_store, SEED_PLANS)
+    assert [r.plan for r in together] == SEED_PLANS
+    for report in together:
+        alone = run_checks(seeded_store, report.plan)
+        assert [f.model_dump() for f in report.findings] == [f.model_dump() for f in alone.findings], report.plan
+    counts = {r.plan: len(r.findings) for r in together}
+    assert counts["bengsel-dinsos-2024"] >= 49 and counts["kotim-dinsos-2025"] > 0
+
+
+def test_pemda_plans_and_unknown_plans(seeded_store: GraphStore) -> None:
+    assert plans_of_pemda(seeded_store, "Kabupaten Kotawaringin Timur") == ["kotim-dinsos-2025", "kotim-pemda-2025"]
+    with pytest.raises(NotFound, match="Kabupaten Atlantis"):
+        plans_of_pemda(seeded_store, "Kabupaten Atlantis")
+    with pytest.raises(NotFound, match="no-such-plan"):
+        run_checks_many(seeded_store, ["kotim-dinsos-2025", "no-such-plan"])

@@ -62,6 +62,7 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "get_element": {"uid": "demo/p"},
     "get_external_ancestors": {"plan_id": "demo"},
     "get_plans_exist": {"plan_ids": ["demo", "not-loaded"]},
+    "list_plan_ids_of_pemda": {"pemda": PLAN["plan"]["pemda"]},
     **{name: {"plan_ids": ["demo"]} for name in (
         "check_orphans", "check_no_parent", "check_dead_ends", "check_unfunded_leaves", "check_cycles",
         "check_missing_indikator", "check_missing_target", "check_repeated_indikator", "check_budget_rollup",

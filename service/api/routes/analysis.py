@@ -42,6 +42,35 @@ def run_checks(plan_id: str, store: StoreDep, settings: SettingsDep,
     return ChecksOut(plan=report.plan, findings=report.findings, rules=report.rules)
 
 
+class ManyChecksOut(checks.BaseModel):
+    pemda: str | None
+    reports: list[ChecksOut]
+    counts: dict[str, int]
+
+
+checks_router = APIRouter(prefix="/api", tags=["analysis"])
+
+
+@checks_router.get("/checks")
+def run_checks_many(store: StoreDep, settings: SettingsDep,
+                    plan: Annotated[list[str] | None, Query(description="plan id; repeat for several")] = None,
+                    pemda: Annotated[str | None, Query(description="every loaded plan of this pemda")] = None,
+                    rule: Annotated[list[str] | None, Query(description="run only these rules")] = None) -> ManyChecksOut:
+    """Findings of every check rule over several plans at once (a whole pemda: one query per rule)."""
+    from service.errors import QueryError
+
+    ids = list(plan or []) + (checks.plans_of_pemda(store, pemda) if pemda else [])
+    if not ids:
+        raise QueryError("name plans (plan=ID, repeatable) or a pemda (pemda=NAME)")
+    reports = checks.run_checks_many(store, ids, checks.config_from_settings(settings), only=rule)
+    counts = {"error": 0, "warning": 0, "info": 0}
+    for r in reports:
+        for k, v in r.counts().items():
+            counts[k] += v
+    return ManyChecksOut(pemda=pemda, counts=counts,
+                         reports=[ChecksOut(plan=r.plan, findings=r.findings, rules=r.rules) for r in reports])
+
+
 @router.get("/{plan_id}/capaian")
 def plan_capaian(plan_id: str, store: StoreDep, settings: SettingsDep,
                  scale: Annotated[str | None, Query(description="predikat scale name")] = None) -> capaian.CapaianReport:
