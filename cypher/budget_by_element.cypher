@@ -2,9 +2,9 @@
 // below it that have no budgeted element between them and it (so nothing is counted twice).
 MATCH (s:Element {plan: $plan_id})
 WHERE s.level = $level
-OPTIONAL MATCH (b:Element)-[:CONTRIBUTES_TO*0..]->(s)
+OPTIONAL MATCH (b)-[:CONTRIBUTES_TO*0..]->(s)
 WHERE b.pagu IS NOT NULL
-OPTIONAL MATCH (b)-[:CONTRIBUTES_TO*1..]->(mid:Element)-[:CONTRIBUTES_TO*0..]->(s)
+OPTIONAL MATCH (b)-[:CONTRIBUTES_TO*1..]->(mid)-[:CONTRIBUTES_TO*0..]->(s)
 WHERE mid.pagu IS NOT NULL
 WITH s, b, count(mid) AS budgeted_between
 WITH s, collect(CASE WHEN budgeted_between = 0 THEN b.uid END) AS tops,

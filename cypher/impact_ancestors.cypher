@@ -2,12 +2,12 @@
 // its indikator, owning jabatan, and the cut elements it stands above.
 MATCH (c:Element)
 WHERE c.uid IN $cuts
-MATCH (c)-[:CONTRIBUTES_TO*1..]->(a:Element)
+MATCH (c)-[:CONTRIBUTES_TO*1..]->(a)
 WITH a, collect(DISTINCT c.uid) AS above_cuts
-OPTIONAL MATCH (k:Element)-[:CONTRIBUTES_TO]->(a)
+OPTIONAL MATCH (k)-[:CONTRIBUTES_TO]->(a)
 WITH a, above_cuts, collect(k.uid) AS children
-OPTIONAL MATCH (a)-[:MEASURED_BY]->(i:Indikator)
+OPTIONAL MATCH (a)-[:MEASURED_BY]->(i)
 WITH a, above_cuts, children, collect(CASE WHEN i IS NULL THEN null ELSE i {.uid, .id, .name} END) AS indikator
-OPTIONAL MATCH (a)-[:OWNED_BY]->(j:Jabatan)
+OPTIONAL MATCH (a)-[:OWNED_BY]->(j)
 RETURN a {.uid, .plan, .id, .level, .statement, .pagu} AS element, children, above_cuts, indikator,
        collect(CASE WHEN j IS NULL THEN null ELSE j {.uid, .id, .name, .level} END) AS jabatan
