@@ -3,11 +3,10 @@
 // Units are the satuan and the units of the targets, compared lower-cased with $percent_units.
 // Returns plan, element id, the indikator name, its units and whether one of them is a percent.
 UNWIND $plan_ids AS plan_id
-MATCH (i:Indikator {plan: plan_id})
-WITH i, toLower(split(trim(i.name), ' ')[0]) AS first,
+MATCH (e:Element {plan: plan_id})-[:MEASURED_BY]->(i)
+WITH e, i, toLower(split(trim(i.name), ' ')[0]) AS first,
      [u IN coalesce(i.units, CASE WHEN i.satuan IS NULL THEN [] ELSE [i.satuan] END) WHERE trim(u) <> '' | toLower(trim(u))] AS units
-WITH i, first, units, size([u IN units WHERE u IN $percent_units]) > 0 AS has_pct
+WITH e, i, first, units, size([u IN units WHERE u IN $percent_units]) > 0 AS has_pct
 WHERE (first IN $count_words AND has_pct) OR (first IN $proportion_words AND NOT has_pct AND size(units) > 0)
-MATCH (e)-[:MEASURED_BY]->(i)
 RETURN e.plan AS plan, e.id AS id, i.name AS indikator, units, has_pct
 ORDER BY plan, e.seq, i.seq

@@ -3,11 +3,11 @@
 // Returns whether the plan existed.
 OPTIONAL MATCH (p:Plan {id: $plan_id})
 WITH count(p) AS existed
+OPTIONAL MATCH (:Element {plan: $plan_id})-[:MEASURED_BY]->(i)
+DETACH DELETE i
+WITH existed, count(*) AS _
 OPTIONAL MATCH (e:Element {plan: $plan_id})
 DETACH DELETE e
-WITH existed, count(*) AS _
-OPTIONAL MATCH (i:Indikator {plan: $plan_id})
-DETACH DELETE i
 WITH existed, count(*) AS _
 OPTIONAL MATCH (j:Jabatan {plan: $plan_id})
 DETACH DELETE j

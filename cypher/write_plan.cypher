@@ -10,13 +10,13 @@ OPTIONAL MATCH (old:Plan)
 WHERE old.id IN $plan_ids
 DETACH DELETE old
 WITH count(*) AS _
+OPTIONAL MATCH (e:Element)-[:MEASURED_BY]->(i)
+WHERE e.plan IN $plan_ids
+DETACH DELETE i
+WITH count(*) AS _
 OPTIONAL MATCH (e:Element)
 WHERE e.plan IN $plan_ids
 DETACH DELETE e
-WITH count(*) AS _
-OPTIONAL MATCH (i:Indikator)
-WHERE i.plan IN $plan_ids
-DETACH DELETE i
 WITH count(*) AS _
 OPTIONAL MATCH (j:Jabatan)
 WHERE j.plan IN $plan_ids

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -234,8 +235,11 @@ def _compound(ctx: Context, r: Rule) -> list[Finding]:
     from service.values import text_key
 
     words = [text_key(w) for w in ctx.config["measure_words"]]
+    alternatives = "|".join(re.escape(w) for w in words)
+    pattern = re.compile(rf"^({alternatives}) (.* )?dan ({alternatives})( |$)")  # on name_key: one space between words
+    first = sorted({w.split(" ")[0] for w in words})
     return [r.finding(ctx, row["plan"], [row["id"]], f"two measures in one indikator: {row['indikator']}", indikator=row["indikator"])
-            for row in ctx.rows("check_compound_indikator", measure_words=words)]
+            for row in ctx.rows("check_compound_indikator", first_words=first) if pattern.search(row["name_key"])]
 
 
 # ---- budget ---------------------------------------------------------------------------------

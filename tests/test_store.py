@@ -70,7 +70,7 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "check_owner_level": {"plan_ids": ["demo"], "allowed": []},
     "check_unit_mismatch": {"plan_ids": ["demo"], "count_words": ["jumlah"], "proportion_words": ["persentase"],
                             "percent_units": ["%"]},
-    "check_compound_indikator": {"plan_ids": ["demo"], "measure_words": ["jumlah", "persentase"]},
+    "check_compound_indikator": {"plan_ids": ["demo"], "first_words": ["jumlah", "persentase"]},
 }
 # Queries that legitimately return no row for the demo plan (it is clean in that respect).
 EMPTY_FOR_DEMO = {"delete_plan", "check_orphans", "check_no_parent", "check_unfunded_leaves", "check_cycles",
