@@ -25,8 +25,25 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None}
 
 
+def _nilai_dict(n: Nilai) -> dict[str, Any]:
+    """n.model_dump(exclude_defaults=True), written out: the loader calls it for every target and
+    realisasi (a million times at national scale) and pydantic's general path was most of its cost."""
+    d: dict[str, Any] = {"raw": n.raw}
+    if n.value is not None:
+        d["value"] = n.value
+    if n.lo is not None:
+        d["lo"] = n.lo
+    if n.hi is not None:
+        d["hi"] = n.hi
+    if n.unit != "":
+        d["unit"] = n.unit
+    if n.wellformed is not True:
+        d["wellformed"] = n.wellformed
+    return d
+
+
 def _nilai_json(values: dict[int, Nilai]) -> dict[str, Any]:
-    return {str(year): n.model_dump(exclude_defaults=True) for year, n in sorted(values.items())}
+    return {str(year): _nilai_dict(n) for year, n in sorted(values.items())}
 
 
 def indikator_row(plan_id: str, el: Element, k: int, ind: Indikator) -> dict[str, Any]:

@@ -108,3 +108,13 @@ def test_all_problems_of_all_files_reported(tmp_path: Path) -> None:
 def test_missing_path_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidPlan, match="no such file or folder"):
         read_plans([tmp_path / "missing.yaml"])
+
+
+@pytest.mark.parametrize("raw", ["93,59%", "55 Orang", "-", "5 - 10 %", "32.400.0000", "1.250", "0"])
+def test_stored_nilai_equals_pydantics_dump(raw: str) -> None:
+    """The loader writes targets and realisasi with a hand-written dump; it must equal pydantic's."""
+    from service.loading import _nilai_dict
+    from service.models import Nilai
+
+    n = Nilai.parse(raw)
+    assert _nilai_dict(n) == n.model_dump(exclude_defaults=True)
