@@ -2,8 +2,9 @@
 
     python -m bench.run [--scale kabupaten|national|both] [--data-dir DIR]
 
-Everything goes through the product's own code paths: service.loading.write_documents (one atomic
-write_plan statement per plan, one compaction at the end), service.checks.run_checks,
+Everything goes through the product's own code paths: service.loading.PlanWriter (what `pokin load`
+uses: batches of whole plans, one atomic write_plan statement each, the next batch's rows built while
+the engine writes; one compaction at the end), service.checks.run_checks_many,
 service.alignment.trace, service.impact.impact, open_store, and the FastAPI app under uvicorn in a
 subprocess on 127.0.0.1. The same graph is then built in memory with networkx and the same walks are
 timed there. The data directory (default /tmp/pokin-bench/<scale>) is emptied first and removed at the
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.generate import SCALES, Scale, graph_rows, iter_pemda, pemda_plans, pemda_slug
+from bench.generate import SCALES, Scale, graph_rows, iter_pemda, pemda_slug
 from service.config import Settings, _default_data_dir
 from service.store import GraphStore, open_store
 
@@ -62,6 +63,11 @@ def pct(values: list[float], p: float) -> float:
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def rss_mb() -> float:
+    """Resident memory of this process now (VmRSS)."""
+    return proc_status(os.getpid()).get("VmRSS", float("nan"))
 
 
 def maxrss_mb() -> float:
@@ -154,92 +160,75 @@ class Sample:
 
 
 def load(store: GraphStore, scale: Scale, report: Report, samples: int,
-         limit: float | None = None) -> dict[str, list[Sample]] | None:
-    """Write every plan with write_documents, pemda by pemda (compaction deferred to one at the end, so
-    the engine does what one write_documents call over all plans does); return sampled elements."""
-    from service.loading import write_documents
+         limit: float | None = None) -> tuple[dict[str, list[Sample]], list[Any]] | None:
+    """Generate every document first (not timed: a user's files exist already), then write them all
+    through one service.loading.PlanWriter, as `pokin load` does, and compact once; return sampled
+    elements and the documents (the networkx graph is built from them)."""
+    from service.loading import PlanWriter
 
     rng = random.Random(7)
     picked: dict[str, list[Sample]] = {lv: [] for lv in LEVELS}
     seen = dict.fromkeys(LEVELS, 0)
-    prof = LoadProfile(store)
-    gen_s = write_s = 0.0
     elements = indikator = plans = 0
-    rates: list[float] = []
+    rss_before = rss_mb()
+    t = time.perf_counter()
+    pemdas = list(iter_pemda(scale))
+    gen_s = time.perf_counter() - t
+    for docs in pemdas:
+        for d in docs:
+            plans += 1
+            for el in d.elements:
+                elements += 1
+                indikator += len(el.indikator)
+                lv = el.level.value
+                if lv in picked:  # reservoir sampling per level
+                    seen[lv] += 1
+                    if len(picked[lv]) < samples:
+                        picked[lv].append(Sample(d.plan.id, el.id, lv))
+                    elif (j := rng.randrange(seen[lv])) < samples:
+                        picked[lv][j] = Sample(d.plan.id, el.id, lv)
+    rss_docs = rss_mb()
+    prof = LoadProfile(store)
     capped = False
-    batches = iter_pemda(scale)
-    real_compact = store.compact
-    if scale.pemda > 1:
-        store.compact = lambda: None  # type: ignore[method-assign]  # one compaction for the whole load, below
+    written = 0
     wall = time.perf_counter()
     try:
-        while True:
-            t = time.perf_counter()
-            docs = next(batches, None)
-            gen_s += time.perf_counter() - t
-            if docs is None:
-                break
-            for d in docs:
-                plans += 1
-                for el in d.elements:
-                    elements += 1
-                    indikator += len(el.indikator)
-                    lv = el.level.value
-                    if lv in picked:  # reservoir sampling per level
-                        seen[lv] += 1
-                        if len(picked[lv]) < samples:
-                            picked[lv].append(Sample(d.plan.id, el.id, lv))
-                        elif (j := rng.randrange(seen[lv])) < samples:
-                            picked[lv][j] = Sample(d.plan.id, el.id, lv)
-            t = time.perf_counter()
-            write_documents(store, [(Path(f"synthetic/{d.plan.id}.yaml"), d) for d in docs])
-            batch_s = time.perf_counter() - t
-            write_s += batch_s
-            rates.append(sum(len(d.elements) for d in docs) / batch_s)
-            if limit and write_s > limit:
-                capped = True
-                break
-            if scale.pemda > 1 and plans % (36 * 50) == 0:
-                print(f"    ... {plans} plans, {elements:,} elements, {time.perf_counter() - wall:.0f} s", flush=True)
-        if capped:
-            compact_s = 0.0
-        elif scale.pemda > 1:
-            del store.compact
-            t = time.perf_counter()
-            real_compact()
-            compact_s = time.perf_counter() - t
-        else:
-            compact_s = 0.0  # inside write_documents
+        writer = PlanWriter(store, compact=False)
+        with writer:
+            for n, docs in enumerate(pemdas, 1):
+                writer.add([(Path(f"synthetic/{d.plan.id}.yaml"), d) for d in docs])
+                written += sum(len(d.elements) for d in docs)
+                if limit and time.perf_counter() - wall > limit:
+                    capped = True
+                    break
+                if scale.pemda > 1 and n % 50 == 0:
+                    print(f"    ... {n * (scale.perangkat_daerah + 1)} plans queued, {written:,} elements, "
+                          f"{time.perf_counter() - wall:.0f} s", flush=True)
+        write_s = time.perf_counter() - wall
+        t = time.perf_counter()
+        if not capped:
+            store.compact()
+        compact_s = time.perf_counter() - t
     finally:
         prof.stop()
-        if "compact" in store.__dict__:
-            del store.compact
-    wall = time.perf_counter() - wall
     load_s = write_s + compact_s
-    report.add("plans / elements / indikator written", f"{plans:,} / {elements:,} / {indikator:,}")
+    report.add("plans / elements / indikator generated", f"{plans:,} / {elements:,} / {indikator:,}")
+    report.add("  (not timed) generating the documents, held in memory", f"{gen_s:.2f} s, ~{max(0.0, rss_docs - rss_before):,.0f} MB")
     if capped:
-        report.add(f"load STOPPED at the --load-limit of {limit:.0f} s", f"{write_s:.1f} s for {elements:,} elements",
+        report.add(f"load STOPPED at the --load-limit of {limit:.0f} s", f"{write_s:.1f} s for ~{written:,} elements",
                    "< 30 s per 1M", False)
-        report.add("  write rate: first pemda / last pemda", f"{rates[0]:,.0f} / {rates[-1]:,.0f} elements/s")
-        report.add("  time in engine.run / server-reported", f"{prof.engine_s:.1f} s / {prof.server_ms / 1000:.1f} s")
         return None
-    if len(rates) > 1:
-        report.add("  write rate: first pemda / last pemda", f"{rates[0]:,.0f} / {rates[-1]:,.0f} elements/s")
     # The target is for a million elements (national scale); scaled to the elements written.
     target = 30 * elements / 1_000_000 if elements > 500_000 else None
-    report.add("load (write_documents + compaction)", f"{load_s:.2f} s ({elements / load_s:,.0f} elements/s)",
+    report.add("load (PlanWriter: rows, statements, compaction)", f"{load_s:.2f} s ({elements / load_s:,.0f} elements/s)",
                f"< {target:.1f} s" if target else "", load_s < target if target else None)
-    python_s = write_s - prof.engine_s
-    client_s = prof.engine_s - prof.server_ms / 1000 - prof.header_s
-    report.add("  of which Python rows (plan_params, ordering)", f"{python_s:.2f} s")
-    report.add("  of which parameter text (service.wire)", f"{prof.header_s:.2f} s ({prof.param_bytes / 1e6:,.0f} MB)")
-    report.add("  of which engine execution (server-reported)", f"{prof.server_ms / 1000:.2f} s")
-    report.add("  of which socket, reply parsing, rest", f"{client_s:.2f} s")
-    if scale.pemda > 1:
-        report.add("  of which final compaction (BGREWRITEAOF)", f"{compact_s:.2f} s")
-    report.add("  (not counted) generating the documents", f"{gen_s:.2f} s; wall with it {wall:.2f} s")
+    report.add("  engine execution (server-reported), in the sender thread", f"{prof.server_ms / 1000:.2f} s")
+    report.add("  rows built (plan_params), in the caller's thread, meanwhile", f"{writer.build_s:.2f} s")
+    report.add("  parameter text (service.wire), in the sender thread", f"{prof.header_s:.2f} s ({prof.param_bytes / 1e6:,.0f} MB)")
+    report.add("  sender thread in engine.run in all (text, socket, engine, reply)", f"{prof.engine_s:.2f} s")
+    report.add("  final compaction (BGREWRITEAOF)", f"{compact_s:.2f} s")
     report.add("write_plan statements, per plan", f"{prof.statements:,}, mean {ms(prof.engine_s / max(1, prof.statements))}")
-    return picked
+    return picked, [d for docs in pemdas for d in docs]
 
 
 # ---- checks, trace, impact ------------------------------------------------------------------------
@@ -378,7 +367,7 @@ def bench_networkx(scale: Scale, docs: list[Any] | None, picked: dict[str, list[
     t = time.perf_counter()
     g = build_networkx(scale, docs)
     build_s = time.perf_counter() - t
-    report.add("networkx DiGraph build (regenerating the documents)",
+    report.add("networkx DiGraph build (from the documents in memory)",
                f"{build_s:.2f} s, {g.number_of_nodes():,} nodes, {g.number_of_edges():,} edges")
     tr = mixed(picked, ("sub_kegiatan", "program"), samples, 1)
     im = mixed(picked, ("sub_kegiatan", "program"), samples, 2)
@@ -529,8 +518,8 @@ def run_scale(scale: Scale, data_root: Path, samples: int, keep: bool, api: bool
         loaded = load(store, scale, report, samples, limit)
         if loaded is None:
             return report  # the finally below closes the store; nothing else is measured on a partial load
-        picked = loaded
-        report.add("peak memory after load: pokin process / engine (VmHWM)",
+        picked, all_docs = loaded
+        report.add("peak memory after load: pokin process (documents included) / engine (VmHWM)",
                    f"{maxrss_mb():,.0f} MB / {proc_status(server_pid).get('VmHWM', float('nan')):,.0f} MB")
         # every plan of one pemda (its RPJMD plan and its perangkat daerah): a kabupaten, alone or in the national graph
         slug, _ = pemda_slug(scale, 0 if scale.pemda == 1 else random.Random(11).randrange(scale.pemda))
@@ -542,8 +531,8 @@ def run_scale(scale: Scale, data_root: Path, samples: int, keep: bool, api: bool
         status = proc_status(server_pid)
         report.add("peak memory: pokin process (maxrss) / engine (VmHWM)",
                    f"{maxrss_mb():,.0f} MB / {status.get('VmHWM', float('nan')):,.0f} MB (engine RSS now {status.get('VmRSS', 0):,.0f} MB)")
-        docs = [d for d in pemda_plans(scale, 0)] if scale.pemda == 1 else None
-        bench_networkx(scale, docs, picked, engine, report, samples)
+        bench_networkx(scale, all_docs, picked, engine, report, samples)
+        del all_docs
     finally:
         t = time.perf_counter()
         store.close()

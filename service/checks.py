@@ -476,7 +476,7 @@ def capaian_rows(ctx: Context) -> list[tuple[str, Any]]:
                                            "realistic": tuple(ctx.config.get("capaian_bounds", config.realistic))})
         cached = []
         for row in ctx.rows("check_capaian_facts"):
-            ind: IndikatorOut = indikator_out(row["indikator"])
+            ind: IndikatorOut = indikator_out({**row, "id": row["indikator_id"]})
             cached.extend((row["plan"], c) for c in capaian.indikator_rows(row["id"], row["statement"], [ind], config))
         ctx.__dict__["_capaian"] = cached
     return cached

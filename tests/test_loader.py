@@ -9,6 +9,8 @@ import pytest
 from seed.loader import parse_plan_text, read_plans
 from service.errors import InvalidPlan
 
+from .conftest import SEED_DIR
+
 pytestmark = pytest.mark.unit
 
 GOOD = """\
@@ -118,3 +120,53 @@ def test_stored_nilai_equals_pydantics_dump(raw: str) -> None:
 
     n = Nilai.parse(raw)
     assert _nilai_dict(n) == n.model_dump(exclude_defaults=True)
+
+
+class _RecordingStore:
+    """A store that records write_plan statements and fails the one numbered `fail_at` (1-based)."""
+
+    def __init__(self, fail_at: int | None = None):
+        self.fail_at, self.statements, self.compacted = fail_at, [], False
+
+    def write(self, name: str, **params: object) -> list[dict]:
+        if self.fail_at is not None and len(self.statements) + 1 == self.fail_at:
+            raise RuntimeError(f"statement {self.fail_at} failed")
+        self.statements.append(params["plan_ids"])
+        return [{}]
+
+    def compact(self) -> None:
+        self.compacted = True
+
+
+def _seed_docs() -> list:
+    from seed.loader import read_plans
+    from service.loading import _order_by_dependency
+
+    return _order_by_dependency(read_plans([SEED_DIR]))
+
+
+def test_plan_writer_sends_whole_plans_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of whole plans, in the order added, across add() calls; compaction once at the end."""
+    from service import loading
+
+    monkeypatch.setattr(loading, "BATCH_PLANS", 2)
+    docs = _seed_docs()
+    store = _RecordingStore()
+    with loading.PlanWriter(store) as w:  # type: ignore[arg-type]
+        w.add(docs[:3])
+        w.add(docs[3:])
+    assert [p for batch in store.statements for p in batch] == [d.plan.id for _, d in docs]
+    assert all(len(batch) <= 2 for batch in store.statements) and len(store.statements) == 4
+    assert [x["id"] for x in w.written] == [d.plan.id for _, d in docs] and store.compacted
+
+
+def test_plan_writer_stops_at_the_first_failing_statement(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing after a failed statement is sent, the error reaches the caller, no compaction claims success."""
+    from service import loading
+
+    monkeypatch.setattr(loading, "BATCH_PLANS", 1)
+    docs = _seed_docs()
+    store = _RecordingStore(fail_at=3)
+    with pytest.raises(RuntimeError, match="statement 3 failed"):
+        loading.write_documents(store, docs)  # type: ignore[arg-type]
+    assert store.statements == [[docs[0][1].plan.id], [docs[1][1].plan.id]] and not store.compacted
