@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import time
 from collections.abc import Callable, Iterable
@@ -234,8 +235,14 @@ def load_paths(store: GraphStore, paths: Iterable[Path | str],
         InvalidPlan: any problem in any file (nothing written).
     """
     docs = read_plans(paths)
-    check_cross_plan(store, docs)
-    return write_documents(store, docs, progress)
+    # The documents live through the whole load; the collector's full passes over them cost as much as
+    # the load itself at national scale (docs/benchmarks.md), so they are kept out of its passes meanwhile.
+    gc.freeze()
+    try:
+        check_cross_plan(store, docs)
+        return write_documents(store, docs, progress)
+    finally:
+        gc.unfreeze()
 
 
 BATCH_PLANS = 64
