@@ -117,7 +117,7 @@ class Report:
 
 class LoadProfile:
     """Where the load's time goes, measured on the live store without changing service code:
-    time inside engine.run (parameter text, socket, engine, reply parsing), the server's own execution
+    time inside engine.run_prepared (socket, engine, reply parsing), the server's own execution
     time (reported by FalkorDB per query, kept by the engine as last_run_ms), and the parameter text
     (service.wire.params_header, which the engine calls through its params_header attribute)."""
 
@@ -128,12 +128,12 @@ class LoadProfile:
         self.statements = 0
         self.param_bytes = 0
         engine: Any = store.engine
-        run, header = engine.run, engine.params_header
+        run, header = engine.run_prepared, engine.params_header
 
-        def timed_run(q: Any, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+        def timed_run(prepared: Any, timeout: float) -> list[dict[str, Any]]:
             t = time.perf_counter()
             try:
-                return run(q, params, timeout)
+                return run(prepared, timeout)
             finally:
                 self.engine_s += time.perf_counter() - t
                 self.server_ms += engine.last_run_ms
@@ -146,8 +146,8 @@ class LoadProfile:
             self.param_bytes += len(text)
             return text
 
-        engine.run, engine.params_header = timed_run, timed_header
-        self._undo = lambda: [delattr(engine, "run"), delattr(engine, "params_header")]
+        engine.run_prepared, engine.params_header = timed_run, timed_header
+        self._undo = lambda: [delattr(engine, "run_prepared"), delattr(engine, "params_header")]
 
     def stop(self) -> None:
         self._undo()
@@ -232,9 +232,9 @@ def load(store: GraphStore, scale: Scale, report: Report, samples: int,
     report.add("load (PlanWriter: rows, statements, compaction)", f"{load_s:.2f} s ({elements / load_s:,.0f} elements/s)",
                f"< {target:.1f} s" if target else "", load_s < target if target else None)
     report.add("  engine execution (server-reported), in the sender thread", f"{prof.server_ms / 1000:.2f} s")
-    report.add("  rows built (plan_params), in the caller's thread, meanwhile", f"{writer.build_s:.2f} s")
-    report.add("  parameter text (service.wire), in the sender thread", f"{prof.header_s:.2f} s ({prof.param_bytes / 1e6:,.0f} MB)")
-    report.add("  sender thread in engine.run in all (text, socket, engine, reply)", f"{prof.engine_s:.2f} s")
+    report.add("  statements built in the caller's thread meanwhile (rows + text)", f"{writer.build_s:.2f} s")
+    report.add("    of which parameter text (service.wire)", f"{prof.header_s:.2f} s ({prof.param_bytes / 1e6:,.0f} MB)")
+    report.add("  sender thread in run_prepared in all (socket, engine, reply)", f"{prof.engine_s:.2f} s")
     report.add("  final compaction (BGREWRITEAOF)", f"{compact_s:.2f} s")
     report.add("write_plan statements, per plan", f"{prof.statements:,}, mean {ms(prof.engine_s / max(1, prof.statements))}")
     return picked, [d for docs in pemdas for d in docs]
@@ -552,18 +552,25 @@ def run_scale(scale: Scale, data_root: Path, samples: int, keep: bool, api: bool
     report.add("close (stop the owned engine, flush)", f"{close_s:.2f} s; data on disk {aof:,.0f} MB")
     # A restart as a user's service does it: a fresh process opens the store and asks one question.
     slug, _ = pemda_slug(scale, 0)
-    probe = ("import json, sys, time; t = time.perf_counter(); from bench.run import settings_for; "
-             "from service.store import open_store; s = open_store(settings_for(__import__('pathlib').Path(sys.argv[1]))); "
+    probe = ("import json, sys, time; t = time.perf_counter(); from service.config import Settings; "
+             "from service.store import open_store; "
+             "s = open_store(Settings(_env_file=None, pokin_data_dir=sys.argv[1], neo4j_uri=None)); "
              "rows = s.read('list_plan_elements', plan_id=sys.argv[2]); d = time.perf_counter() - t; s.close(); "
              "print(json.dumps([d, len(rows)]))")
-    out = subprocess.run([sys.executable, "-c", probe, str(data_dir), f"{slug}-pd01"], capture_output=True, text=True,
-                         cwd=Path(__file__).resolve().parent.parent, timeout=600)
-    if out.returncode != 0:
-        report.add("restart: open_store until a query answers (fresh process)", f"failed: {out.stderr.strip()[-300:]}", "< 5 s", False)
-    else:
+    times, failed = [], ""
+    for _ in range(3):  # it varies by a few tenths of a second from run to run
+        out = subprocess.run([sys.executable, "-c", probe, str(data_dir), f"{slug}-pd01"], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent.parent, timeout=600)
+        if out.returncode != 0:
+            failed = out.stderr.strip()[-300:]
+            break
         restart_s, n = json.loads(out.stdout.strip().splitlines()[-1])
-        report.add("restart: open_store until a query answers (fresh process, imports included)", f"{restart_s:.2f} s ({n} rows)",
-                   "< 5 s", restart_s < 5)
+        times.append(restart_s)
+    label = "restart: open_store until a query answers (fresh process, imports included), median / max of 3"
+    if failed:
+        report.add(label, f"failed: {failed}", "< 5 s", False)
+    else:
+        report.add(label, f"{pct(times, .5):.2f} s / {max(times):.2f} s ({n} rows)", "< 5 s", pct(times, .5) < 5)
     if not keep:
         shutil.rmtree(data_dir, ignore_errors=True)
     return report

@@ -13,7 +13,7 @@ from typing import Any
 from seed.loader import read_plans
 from service.errors import InvalidPlan, PlanProblem
 from service.models import Element, Indikator, Nilai, PlanDocument
-from service.store import GraphStore
+from service.store import GraphStore, Prepared
 from service.values import text_key
 
 
@@ -276,11 +276,11 @@ class PlanWriter:
 
         self.store, self.progress, self.total, self.compact = store, progress, total, compact
         self.written: list[dict[str, Any]] = []
-        self.build_s = 0.0  # time spent turning documents into rows, in the caller's thread
+        self.build_s = 0.0  # time spent turning documents into statements, in the caller's thread
         self._batch: list[tuple[Path, PlanDocument]] = []
         self._size = 0
         self._error: BaseException | None = None
-        self._queue: queue.Queue[tuple[dict[str, Any], list[tuple[Path, PlanDocument]]] | None] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[tuple[Prepared, list[tuple[Path, PlanDocument]]] | None] = queue.Queue(maxsize=depth)
         self._thread = threading.Thread(target=self._send, name="pokin-plan-writer", daemon=True)
         self._thread.start()
 
@@ -288,9 +288,9 @@ class PlanWriter:
         while (item := self._queue.get()) is not None:
             if self._error is not None:
                 continue  # drain: nothing after a failed statement is written
-            params, batch = item
+            prepared, batch = item
             try:
-                self.store.write("write_plan", **params)
+                self.store.execute(prepared)
             except BaseException as e:  # handed to the caller's thread
                 self._error = e
                 continue
@@ -308,9 +308,10 @@ class PlanWriter:
             return
         self._raise()
         t = time.perf_counter()
-        params = merge_params([plan_params(d) for _, d in self._batch])
+        # rows and statement text are made here, so the sender thread only waits on the engine
+        prepared = self.store.prepare("write_plan", expect_write=True, **merge_params([plan_params(d) for _, d in self._batch]))
         self.build_s += time.perf_counter() - t
-        self._queue.put((params, list(self._batch)))
+        self._queue.put((prepared, list(self._batch)))
         self._batch.clear()
         self._size = 0
 

@@ -65,12 +65,26 @@ def load_queries(directory: Path = CYPHER_DIR) -> Mapping[str, NamedQuery]:
     return MappingProxyType(out)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A statement ready to send: the query and what the adapter made of its parameters (the embedded
+    engine: the whole statement text). Preparing in one thread and sending in another lets a loader
+    build the next statement while the engine runs this one (service.loading.PlanWriter)."""
+
+    query: NamedQuery
+    payload: Any
+
+
 class Engine(Protocol):
     """What an adapter provides: run one statement, read or write, returning rows as dicts."""
 
     name: str
 
     def run(self, query: NamedQuery, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]: ...
+
+    def prepare(self, query: NamedQuery, params: dict[str, Any]) -> Prepared: ...
+
+    def run_prepared(self, prepared: Prepared, timeout: float) -> list[dict[str, Any]]: ...
 
     def compact(self) -> None: ...
 
@@ -92,6 +106,16 @@ class GraphStore:
             QueryError: unknown query, missing or unused parameters, or read/write mismatch.
             GraphUnavailable: the engine cannot be reached.
         """
+        return self.engine.run(self._checked(name, expect_write, params), params, self.timeout)
+
+    def prepare(self, name: str, expect_write: bool | None = None, **params: Any) -> Prepared:
+        """Check and prepare query `name` (as query() does) without sending it; execute() sends it."""
+        return self.engine.prepare(self._checked(name, expect_write, params), params)
+
+    def execute(self, prepared: Prepared) -> list[dict[str, Any]]:
+        return self.engine.run_prepared(prepared, self.timeout)
+
+    def _checked(self, name: str, expect_write: bool | None, params: dict[str, Any]) -> NamedQuery:
         q = self.queries.get(name)
         if q is None:
             raise QueryError(f"unknown query {name!r}; known: {', '.join(sorted(self.queries))}")
@@ -103,7 +127,7 @@ class GraphStore:
             raise QueryError(f"query {name!r} does not use parameter(s) {', '.join(sorted(unused))}")
         if expect_write is not None and expect_write != q.write:
             raise QueryError(f"query {name!r} is a {'write' if q.write else 'read'} query")
-        return self.engine.run(q, params, self.timeout)
+        return q
 
     def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         return self.query(name, expect_write=False, **params)
@@ -164,12 +188,19 @@ class EmbeddedEngine:
         Raises:
             QueryError: a parameter value the engine cannot take (NaN, an integer beyond 64 bits, ...).
         """
-        import redis
+        return self.run_prepared(self.prepare(query, params), timeout)
 
+    def prepare(self, query: NamedQuery, params: dict[str, Any]) -> Prepared:
+        """The statement text: the parameter header, then the query."""
         try:
-            text = self.params_header(params) + query.text
+            return Prepared(query, self.params_header(params) + query.text)
         except (TypeError, ValueError) as e:
             raise QueryError(f"query {query.name!r}: {e}") from e
+
+    def run_prepared(self, prepared: Prepared, timeout: float) -> list[dict[str, Any]]:
+        import redis
+
+        query, text = prepared.query, prepared.payload
         command = "GRAPH.QUERY" if query.write else "GRAPH.RO_QUERY"
         ms = int(timeout * 1000)
         self.last_run_ms = 0.0
@@ -228,6 +259,13 @@ class Neo4jEngine:
             self._driver.verify_connectivity()
         except (neo4j.exceptions.ServiceUnavailable, neo4j.exceptions.AuthError, ValueError) as e:
             raise GraphUnavailable(f"Neo4j at {uri} not reachable: {e}") from e
+
+    def prepare(self, query: NamedQuery, params: dict[str, Any]) -> Prepared:
+        """The driver sends parameters apart from the query text: nothing to do ahead."""
+        return Prepared(query, params)
+
+    def run_prepared(self, prepared: Prepared, timeout: float) -> list[dict[str, Any]]:
+        return self.run(prepared.query, prepared.payload, timeout)
 
     def run(self, query: NamedQuery, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
         neo4j = self._neo4j

@@ -128,10 +128,14 @@ class _RecordingStore:
     def __init__(self, fail_at: int | None = None):
         self.fail_at, self.statements, self.compacted = fail_at, [], False
 
-    def write(self, name: str, **params: object) -> list[dict]:
+    def prepare(self, name: str, expect_write: bool | None = None, **params: object) -> object:
+        assert name == "write_plan" and expect_write
+        return params["plan_ids"]
+
+    def execute(self, plan_ids: object) -> list[dict]:
         if self.fail_at is not None and len(self.statements) + 1 == self.fail_at:
             raise RuntimeError(f"statement {self.fail_at} failed")
-        self.statements.append(params["plan_ids"])
+        self.statements.append(plan_ids)
         return [{}]
 
     def compact(self) -> None:
