@@ -2,9 +2,10 @@
 // (the embedded engine rolls back a failing statement but has no multi-statement transactions).
 // Several plans per statement make big loads faster: on the embedded engine each write step has a
 // fixed cost that grows with the graph, paid once per statement instead of once per plan.
-// Removes the plans' old nodes, writes the Plans, their Jabatan, Elements (labelled by level),
-// Indikator, CONTRIBUTES_TO / OWNED_BY / MEASURED_BY / REPORTS_TO edges, and CrossRef nodes for
-// parents in other plans; then resolves cross-plan references in both directions.
+// Removes the plans' old nodes, writes the Plans, their Jabatan, Elements (one list per level, each
+// labelled by level, each element with its Indikator, created next to it without an index lookup),
+// CONTRIBUTES_TO / OWNED_BY / REPORTS_TO edges, and CrossRef nodes for parents in other plans; then
+// resolves cross-plan references in both directions.
 // Returns the numbers written.
 OPTIONAL MATCH (old:Plan)
 WHERE old.id IN $plan_ids
@@ -34,30 +35,45 @@ UNWIND $jabatan AS r
 CREATE (j:Jabatan)
 SET j = r
 WITH count(*) AS _
-UNWIND [r IN $elements WHERE r.level = 'tujuan'] AS r
+UNWIND $tujuan AS r
 CREATE (n:Element:Tujuan)
-SET n = r
+SET n = r.props
+WITH n, r
+UNWIND r.indikator AS ir
+CREATE (n)-[:MEASURED_BY]->(i:Indikator)
+SET i = ir
 WITH count(*) AS _
-UNWIND [r IN $elements WHERE r.level = 'sasaran'] AS r
+UNWIND $sasaran AS r
 CREATE (n:Element:Sasaran)
-SET n = r
+SET n = r.props
+WITH n, r
+UNWIND r.indikator AS ir
+CREATE (n)-[:MEASURED_BY]->(i:Indikator)
+SET i = ir
 WITH count(*) AS _
-UNWIND [r IN $elements WHERE r.level = 'program'] AS r
+UNWIND $program AS r
 CREATE (n:Element:KondisiAntara)
-SET n = r
+SET n = r.props
+WITH n, r
+UNWIND r.indikator AS ir
+CREATE (n)-[:MEASURED_BY]->(i:Indikator)
+SET i = ir
 WITH count(*) AS _
-UNWIND [r IN $elements WHERE r.level = 'kegiatan'] AS r
+UNWIND $kegiatan AS r
 CREATE (n:Element:Kegiatan)
-SET n = r
+SET n = r.props
+WITH n, r
+UNWIND r.indikator AS ir
+CREATE (n)-[:MEASURED_BY]->(i:Indikator)
+SET i = ir
 WITH count(*) AS _
-UNWIND [r IN $elements WHERE r.level = 'sub_kegiatan'] AS r
+UNWIND $sub_kegiatan AS r
 CREATE (n:Element:SubKegiatan)
-SET n = r
-WITH count(*) AS _
-UNWIND $indikator AS r
-MATCH (e:Element {uid: r.element_uid})
-CREATE (e)-[:MEASURED_BY]->(i:Indikator)
-SET i = r
+SET n = r.props
+WITH n, r
+UNWIND r.indikator AS ir
+CREATE (n)-[:MEASURED_BY]->(i:Indikator)
+SET i = ir
 WITH count(*) AS _
 UNWIND $edges AS r
 MATCH (c:Element {uid: r.child})

@@ -53,7 +53,6 @@ def indikator_row(plan_id: str, el: Element, k: int, ind: Indikator) -> dict[str
     return _clean({
         "uid": f"{uid(plan_id, el.id)}#{local}",
         "plan": plan_id,
-        "element_uid": uid(plan_id, el.id),
         "id": local,
         "seq": k,
         "name": ind.name,
@@ -102,16 +101,22 @@ def element_row(plan_id: str, seq: int, el: Element) -> dict[str, Any]:
     })
 
 
+LEVEL_KEYS = ("tujuan", "sasaran", "program", "kegiatan", "sub_kegiatan")
+
+
 def plan_params(doc: PlanDocument) -> dict[str, Any]:
     """The parameters of write_plan for one document."""
     pid = doc.plan.id
     meta = doc.plan.model_dump(mode="json")
     # when this version was written: lets readers cache what they derive from a plan (e.g. check counts)
     meta["loaded_at"] = datetime.now(UTC).isoformat(timespec="microseconds")
-    elements, indikator, edges, owners, crossrefs = [], [], [], [], []
+    # Elements by level (each level has its label), each with its indikator: the statement creates an
+    # element's indikator right after the element, with no index lookup to find it again.
+    by_level: dict[str, list[dict[str, Any]]] = {lv: [] for lv in LEVEL_KEYS}
+    edges, owners, crossrefs = [], [], []
     for seq, el in enumerate(doc.elements):
-        elements.append(element_row(pid, seq, el))
-        indikator.extend(indikator_row(pid, el, k, ind) for k, ind in enumerate(el.indikator))
+        by_level[el.level.value].append({"props": element_row(pid, seq, el),
+                                         "indikator": [indikator_row(pid, el, k, ind) for k, ind in enumerate(el.indikator)]})
         for parent in el.parents:
             if "/" in parent:
                 crossrefs.append({"plan": pid, "child": uid(pid, el.id), "parent": parent,
@@ -128,8 +133,7 @@ def plan_params(doc: PlanDocument) -> dict[str, Any]:
         "plan_ids": [pid],
         "plans": [_clean(meta)],
         "jabatan": jabatan,
-        "elements": elements,
-        "indikator": indikator,
+        **by_level,
         "edges": edges,
         "owners": owners,
         "reports": reports,
