@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from service.checks import CheckReport, codes, config_from_settings, run_checks
+from service.checks import CheckReport, codes, config_from_settings, run_checks_many
 from service.deps import SettingsDep, StoreDep
 from service.errors import NotFound
 from service.impact import impact
@@ -40,14 +40,21 @@ def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, template, {**base, **context})
 
 
-def _report(request: Request, store: GraphStore, plan_id: str, settings: Any) -> CheckReport:
-    """Check report of a plan, cached per loaded version of the plan (plans are written whole)."""
-    version = get_plan(store, plan_id).loaded_at
+def _reports(request: Request, store: GraphStore, plans: list[Any], settings: Any) -> dict[str, CheckReport]:
+    """Check reports of plans, cached per loaded version of each plan (plans are written whole); the
+    plans not in the cache are checked together, one query per rule for all of them."""
     cache: dict[tuple[str, str | None], CheckReport] = request.app.state.__dict__.setdefault("check_cache", {})
-    key = (plan_id, version)
-    if key not in cache:
-        cache[key] = run_checks(store, plan_id, config_from_settings(settings))
-    return cache[key]
+    version = {p.id: p.loaded_at for p in plans}
+    missing = [p.id for p in plans if (p.id, p.loaded_at) not in cache]
+    if missing:
+        for report in run_checks_many(store, missing, config_from_settings(settings)):
+            cache[(report.plan, version[report.plan])] = report
+    return {p.id: cache[(p.id, p.loaded_at)] for p in plans}
+
+
+def _report(request: Request, store: GraphStore, plan_id: str, settings: Any) -> CheckReport:
+    """Check report of one plan (see _reports)."""
+    return _reports(request, store, [get_plan(store, plan_id)], settings)[plan_id]
 
 
 PAGE_SIZE = 50
@@ -63,7 +70,7 @@ def plans_page(request: Request, store: StoreDep, settings: SettingsDep,
     page = min(page, pages)
     plans = matching[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
     # findings are counted for the plans shown only (and cached per loaded version of each plan)
-    findings = {p.id: _report(request, store, p.id, settings).counts() for p in plans}
+    findings = {pid: r.counts() for pid, r in _reports(request, store, plans, settings).items()}
     return _page(request, "plans.html", plans=plans, findings=findings, nav="plans", json_twin="/api/plans", q=q, page=page,
                  pages=pages, total=len(everything), matching=len(matching))
 
