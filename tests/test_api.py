@@ -65,3 +65,15 @@ def test_plans_page_searches_and_pages(client: TestClient, monkeypatch: pytest.M
     second = client.get("/", params={"page": 2}).text
     assert "halaman 2 dari 3" in second and 'rel="prev"' in second and 'rel="next"' in second
     assert client.get("/", params={"q": "nothing-like-this"}).text.count("Tidak ada rencana yang cocok") == 1
+
+
+def test_pemda_checks_page(client: TestClient) -> None:
+    """All plans of a pemda checked together on one page, linked from the plans page."""
+    assert "/pemda/Kabupaten%20Kotawaringin%20Timur/checks" in client.get("/").text
+    page = client.get("/pemda/Kabupaten Kotawaringin Timur/checks")
+    assert page.status_code == 200
+    api = client.get("/api/checks", params={"pemda": "Kabupaten Kotawaringin Timur"}).json()
+    assert f"{api['counts']['error']} error" in page.text and "kotim-pemda-2025" in page.text
+    assert 'href="/plans/kotim-dinsos-2025?node=sasaran-renstra"' in page.text  # a finding links to its element
+    missing = client.get("/pemda/Kabupaten Atlantis/checks")
+    assert missing.status_code == 404 and "Kabupaten Atlantis" in missing.text

@@ -148,6 +148,29 @@ def checks_page(request: Request, plan_id: str, store: StoreDep, settings: Setti
                  json_twin=f"/api/plans/{plan_id}/checks")
 
 
+@router.get("/pemda/{pemda}/checks", response_class=HTMLResponse)
+def pemda_checks_page(request: Request, pemda: str, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
+    """Every plan of a pemda checked together: counts per plan, findings per rule across the plans."""
+    from urllib.parse import quote
+
+    from service.checks import plans_of_pemda
+
+    plans = [get_plan(store, pid) for pid in plans_of_pemda(store, pemda)]
+    reports = _reports(request, store, plans, settings)
+    order = {"error": 0, "warning": 1, "info": 2}
+    rules = next(iter(reports.values())).rules
+    groups = []
+    for info in rules:
+        found = [(pid, f) for pid, r in reports.items() for f in r.findings if f.rule == info.id]
+        if found:
+            groups.append({"rule": info, "severity": info.severity, "findings": found})
+    groups.sort(key=lambda g: (order[g["severity"]], g["rule"].id))
+    counts = {k: sum(r.counts()[k] for r in reports.values()) for k in order}
+    rows = [{"plan": p, "counts": reports[p.id].counts()} for p in plans]
+    return _page(request, "pemda_checks.html", pemda=pemda, reports=rows, groups=groups, counts=counts, nav="plans",
+                 json_twin=f"/api/checks?pemda={quote(pemda)}")
+
+
 @router.get("/plans/{plan_id}/impact", response_class=HTMLResponse)
 def impact_page(request: Request, plan_id: str, store: StoreDep,
                 cut: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
