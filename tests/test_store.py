@@ -66,7 +66,8 @@ SAMPLE_PARAMS: dict[str, dict] = {
     **{name: {"plan_ids": ["demo"]} for name in (
         "check_orphans", "check_no_parent", "check_dead_ends", "check_unfunded_leaves", "check_cycles",
         "check_missing_indikator", "check_missing_target", "check_repeated_indikator", "check_budget_rollup",
-        "check_malformed_rupiah", "check_no_owner", "check_nomenklatur_facts", "check_capaian_facts")},
+        "check_malformed_rupiah", "check_no_owner", "check_nomenklatur_facts", "check_nomenklatur_parents",
+        "check_capaian_facts")},
     "check_owner_level": {"plan_ids": ["demo"], "allowed": []},
     "check_unit_mismatch": {"plan_ids": ["demo"], "count_words": ["jumlah"], "proportion_words": ["persentase"],
                             "percent_units": ["%"]},
@@ -76,7 +77,7 @@ SAMPLE_PARAMS: dict[str, dict] = {
 EMPTY_FOR_DEMO = {"delete_plan", "check_orphans", "check_no_parent", "check_unfunded_leaves", "check_cycles",
                   "check_repeated_indikator", "check_budget_rollup", "check_malformed_rupiah", "check_missing_target",
                   "get_external_ancestors", "check_unit_mismatch", "check_compound_indikator", "check_nomenklatur_facts",
-                  "check_capaian_facts"}
+                  "check_nomenklatur_parents", "check_capaian_facts"}
 
 
 def test_registry_reads_every_file() -> None:
