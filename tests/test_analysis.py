@@ -134,6 +134,8 @@ def test_api_checks_a_whole_pemda(client: TestClient) -> None:
     alone = client.get(f"/api/plans/{KOTIM}/checks").json()
     assert body["reports"][0]["findings"] == alone["findings"]
     assert sum(body["counts"].values()) == sum(len(r["findings"]) for r in body["reports"])
+    assert body["reports"][0]["counts"] == {k: sum(f["severity"] == k for f in alone["findings"]) for k in ("error", "warning", "info")}
+    assert [r["id"] for r in body["rules"]] == [r["id"] for r in alone["rules"]]
     both = client.get("/api/checks", params=[("plan", KOTIM), ("plan", "bontang-dspm-iku")]).json()
     assert [r["plan"] for r in both["reports"]] == [KOTIM, "bontang-dspm-iku"]
     assert client.get("/api/checks").json()["error"]["code"] == "bad_query"

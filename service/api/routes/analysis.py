@@ -42,10 +42,17 @@ def run_checks(plan_id: str, store: StoreDep, settings: SettingsDep,
     return ChecksOut(plan=report.plan, findings=report.findings, rules=report.rules)
 
 
+class PlanFindings(checks.BaseModel):
+    plan: str
+    findings: list[checks.Finding]
+    counts: dict[str, int]
+
+
 class ManyChecksOut(checks.BaseModel):
     pemda: str | None
-    reports: list[ChecksOut]
     counts: dict[str, int]
+    reports: list[PlanFindings]
+    rules: list[checks.RuleInfo]  # once for all plans
 
 
 checks_router = APIRouter(prefix="/api", tags=["analysis"])
@@ -67,8 +74,8 @@ def run_checks_many(store: StoreDep, settings: SettingsDep,
     for r in reports:
         for k, v in r.counts().items():
             counts[k] += v
-    return ManyChecksOut(pemda=pemda, counts=counts,
-                         reports=[ChecksOut(plan=r.plan, findings=r.findings, rules=r.rules) for r in reports])
+    return ManyChecksOut(pemda=pemda, counts=counts, rules=reports[0].rules,
+                         reports=[PlanFindings(plan=r.plan, findings=r.findings, counts=r.counts()) for r in reports])
 
 
 @router.get("/{plan_id}/capaian")
