@@ -139,7 +139,7 @@ def checks_page(request: Request, plan_id: str, store: StoreDep, settings: Setti
     order = {"error": 0, "warning": 1, "info": 2}
     groups = []
     for info in report.rules:
-        found = [f for f in report.findings if f.rule == info.id]
+        found = [(plan_id, f) for f in report.findings if f.rule == info.id]
         if found:
             groups.append({"rule": info, "severity": info.severity, "findings": found})
     groups.sort(key=lambda g: (order[g["severity"]], g["rule"].id))
