@@ -14,7 +14,29 @@ from service.store import GraphStore, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_DIR = ROOT / "seed"
-SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
+
+
+def _shared_dir() -> Path:
+    """The workplace's shared/ folder (seed documents, reference rules): POKIN_SHARED_DIR, else beside the
+    project, else beside the checkout this one was cloned from (a clone made in a temporary folder).
+    Never a skip: the tests that read it fail, naming where it was looked for."""
+    if os.environ.get("POKIN_SHARED_DIR"):
+        return Path(os.environ["POKIN_SHARED_DIR"])
+    beside = ROOT.parent / "shared"
+    if beside.is_dir():
+        return beside
+    import subprocess
+
+    origin = subprocess.run(["git", "-C", str(ROOT), "config", "--get", "remote.origin.url"], capture_output=True,
+                            text=True).stdout.strip()
+    if origin and "://" not in origin and ":" not in origin.split("/")[0]:
+        from_origin = Path(origin).expanduser().resolve().parent / "shared"
+        if from_origin.is_dir():
+            return from_origin
+    return beside
+
+
+SHARED_SEEDS = _shared_dir() / "seeds"
 
 
 def make_settings(data_dir: Path, **overrides: object) -> Settings:

@@ -548,8 +548,9 @@ def _kotim_tahap5(text: str) -> tuple[list[tuple[str, str]], list[tuple[str, str
 
 @pytest.fixture(scope="module")
 def kotim() -> tuple[list[tuple[str, str]], list[tuple[str, str, list[str]]]]:
-    # ../shared/seeds is always beside the project (CI too); its absence is a failure, not a skip
-    assert KOTIM.exists(), f"seed document not found: {KOTIM} (expected ../shared beside the project)"
+    # the shared documents are always reachable (CI too); their absence is a failure, not a skip
+    assert KOTIM.exists(), (f"seed document not found: {KOTIM} (expected ../shared beside the project, beside the "
+                            "checkout it was cloned from, or POKIN_SHARED_DIR)")
     return _kotim_tahap5(KOTIM.read_text(encoding="utf-8"))
 
 
