@@ -76,7 +76,7 @@ SAMPLE_PARAMS: dict[str, dict] = {
 # Queries that legitimately return no row for the demo plan (it is clean in that respect).
 EMPTY_FOR_DEMO = {"delete_plan", "check_orphans", "check_no_parent", "check_unfunded_leaves", "check_cycles",
                   "check_repeated_indikator", "check_budget_rollup", "check_malformed_rupiah", "check_missing_target",
-                  "get_external_ancestors", "check_unit_mismatch", "check_compound_indikator", "check_nomenklatur_facts",
+                  "get_external_ancestors", "check_unit_mismatch", "check_compound_indikator",
                   "check_nomenklatur_parents", "check_capaian_facts"}
 
 
