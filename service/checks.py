@@ -554,7 +554,7 @@ def run_checks_many(store: GraphStore, plan_ids: list[str], config: dict[str, An
         if only and rid not in only:
             continue
         for f in r.run(ctx, r):
-            by_plan[f.plan or plan_ids[0]].append(f)
+            by_plan[f.plan].append(f)  # every rule names the plan of its findings (Rule.finding)
     infos = [r.info(ctx) for r in RULES.values()]
     reports = []
     for p in plan_ids:
@@ -562,6 +562,15 @@ def run_checks_many(store: GraphStore, plan_ids: list[str], config: dict[str, An
         findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.rule, f.node_ids))
         reports.append(CheckReport(plan=p, findings=findings, rules=infos))
     return reports
+
+
+def total_counts(reports: list[CheckReport]) -> dict[str, int]:
+    """Findings per severity over several reports."""
+    out = {"error": 0, "warning": 0, "info": 0}
+    for r in reports:
+        for k, v in r.counts().items():
+            out[k] += v
+    return out
 
 
 def run_checks(store: GraphStore, plan_id: str, config: dict[str, Any] | None = None,

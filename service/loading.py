@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gc
 import json
+import queue
+import threading
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -275,9 +277,6 @@ class PlanWriter:
 
     def __init__(self, store: GraphStore, progress: Callable[[str, int, int], None] | None = None,
                  total: int = 0, depth: int = 2, compact: bool = True):
-        import queue
-        import threading
-
         self.store, self.progress, self.total, self.compact = store, progress, total, compact
         self.written: list[dict[str, Any]] = []
         self.build_s = 0.0  # time spent turning documents into statements, in the caller's thread

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from service.checks import CheckReport, codes, config_from_settings, run_checks_many
+from service.checks import CheckReport, codes, config_from_settings, run_checks_many, total_counts
 from service.deps import SettingsDep, StoreDep
 from service.errors import NotFound
 from service.impact import impact
@@ -132,17 +132,23 @@ def node_page(request: Request, plan_id: str, node: str, store: StoreDep, settin
     return plan_page(request, plan_id, store, settings, node)
 
 
+def _rule_groups(reports: dict[str, CheckReport]) -> list[dict[str, Any]]:
+    """Findings of one or more plans grouped by rule, errors first: each finding as (plan id, finding)."""
+    order = {"error": 0, "warning": 1, "info": 2}
+    groups = []
+    for info in next(iter(reports.values())).rules:
+        found = [(pid, f) for pid, r in reports.items() for f in r.findings if f.rule == info.id]
+        if found:
+            groups.append({"rule": info, "severity": info.severity, "findings": found})
+    groups.sort(key=lambda g: (order[g["severity"]], g["rule"].id))
+    return groups
+
+
 @router.get("/plans/{plan_id}/checks", response_class=HTMLResponse)
 def checks_page(request: Request, plan_id: str, store: StoreDep, settings: SettingsDep) -> HTMLResponse:
     plan = get_plan(store, plan_id)
     report = _report(request, store, plan_id, settings)
-    order = {"error": 0, "warning": 1, "info": 2}
-    groups = []
-    for info in report.rules:
-        found = [(plan_id, f) for f in report.findings if f.rule == info.id]
-        if found:
-            groups.append({"rule": info, "severity": info.severity, "findings": found})
-    groups.sort(key=lambda g: (order[g["severity"]], g["rule"].id))
+    groups = _rule_groups({plan_id: report})
     clean = [r.id for r in report.rules if not any(f.rule == r.id for f in report.findings)]
     return _page(request, "checks.html", plan=plan, groups=groups, counts=report.counts(), clean_rules=clean, nav="checks",
                  json_twin=f"/api/plans/{plan_id}/checks")
@@ -157,15 +163,8 @@ def pemda_checks_page(request: Request, pemda: str, store: StoreDep, settings: S
 
     plans = [get_plan(store, pid) for pid in plans_of_pemda(store, pemda)]
     reports = _reports(request, store, plans, settings)
-    order = {"error": 0, "warning": 1, "info": 2}
-    rules = next(iter(reports.values())).rules
-    groups = []
-    for info in rules:
-        found = [(pid, f) for pid, r in reports.items() for f in r.findings if f.rule == info.id]
-        if found:
-            groups.append({"rule": info, "severity": info.severity, "findings": found})
-    groups.sort(key=lambda g: (order[g["severity"]], g["rule"].id))
-    counts = {k: sum(r.counts()[k] for r in reports.values()) for k in order}
+    groups = _rule_groups(reports)
+    counts = total_counts(list(reports.values()))
     rows = [{"plan": p, "counts": reports[p.id].counts()} for p in plans]
     return _page(request, "pemda_checks.html", pemda=pemda, reports=rows, groups=groups, counts=counts, nav="plans",
                  json_twin=f"/api/checks?pemda={quote(pemda)}")

@@ -70,11 +70,7 @@ def run_checks_many(store: StoreDep, settings: SettingsDep,
     if not ids:
         raise QueryError("name plans (plan=ID, repeatable) or a pemda (pemda=NAME)")
     reports = checks.run_checks_many(store, ids, checks.config_from_settings(settings), only=rule)
-    counts = {"error": 0, "warning": 0, "info": 0}
-    for r in reports:
-        for k, v in r.counts().items():
-            counts[k] += v
-    return ManyChecksOut(pemda=pemda, counts=counts, rules=reports[0].rules,
+    return ManyChecksOut(pemda=pemda, counts=checks.total_counts(reports), rules=reports[0].rules,
                          reports=[PlanFindings(plan=r.plan, findings=r.findings, counts=r.counts()) for r in reports])
 
 
