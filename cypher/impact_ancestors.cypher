@@ -1,7 +1,7 @@
 // Every ancestor of the cut elements (across plans), each with all its direct contributors,
 // its indikator, owning jabatan, and the cut elements it stands above.
-MATCH (c:Element)
-WHERE c.uid IN $cuts
+UNWIND $cuts AS cut
+MATCH (c:Element {plan: split(cut, '/')[0], uid: cut})
 MATCH (c)-[:CONTRIBUTES_TO*1..]->(a)
 WITH a, collect(DISTINCT c.uid) AS above_cuts
 OPTIONAL MATCH (k)-[:CONTRIBUTES_TO]->(a)

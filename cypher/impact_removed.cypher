@@ -1,7 +1,7 @@
 // The cut elements and everything below them, each with all its parents (so a caller can keep
 // what other parents still support), its pagu, indikator and owning jabatan.
-MATCH (c:Element)
-WHERE c.uid IN $cuts
+UNWIND $cuts AS cut
+MATCH (c:Element {plan: split(cut, '/')[0], uid: cut})
 MATCH (d)-[:CONTRIBUTES_TO*0..]->(c)
 WITH DISTINCT d
 OPTIONAL MATCH (d)-[:CONTRIBUTES_TO]->(p)

@@ -1,6 +1,6 @@
 // Everything below one element (its contributors, recursively), each once with its parents,
 // anggaran and the number of its indikator.
-MATCH (n:Element {uid: $uid})
+MATCH (n:Element {plan: split($uid, '/')[0], uid: $uid})
 MATCH (d)-[:CONTRIBUTES_TO*1..]->(n)
 WITH DISTINCT d
 OPTIONAL MATCH (d)-[:CONTRIBUTES_TO]->(p)

@@ -177,8 +177,10 @@ def _wait_ready(port: int, wait: float, data_dir: Path, proc: subprocess.Popen[b
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise GraphUnavailable(f"embedded engine exited with code {proc.returncode}; see {data_dir / LOG_FILE}")
-        status = _ping(port)
+        # A long reply timeout: while the engine rebuilds its indexes it answers nothing for seconds,
+        # and a short one made each restart wait up to one more timeout after it was ready.
+        status = _ping(port, timeout=max(0.5, min(10.0, deadline - time.monotonic())))
         if status is None:
             return
-        time.sleep(0.05)
+        time.sleep(0.02)
     raise GraphUnavailable(f"embedded engine on port {port} not ready after {wait:.0f}s ({status}); see {data_dir / LOG_FILE}")

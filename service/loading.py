@@ -116,6 +116,10 @@ def plan_params(doc: PlanDocument) -> dict[str, Any]:
     # element's indikator right after the element, with no index lookup to find it again.
     by_level: dict[str, list[dict[str, Any]]] = {lv: [] for lv in LEVEL_KEYS}
     edges, owners, crossrefs = [], [], []
+    # Edges and owners name their ends by position in the plan (element seq, jabatan seq); merge_params
+    # shifts them when plans share a statement.
+    seq_of = {el.id: seq for seq, el in enumerate(doc.elements)}
+    jabatan_seq = {j.id: n for n, j in enumerate(doc.jabatan)}
     for seq, el in enumerate(doc.elements):
         by_level[el.level.value].append({"props": element_row(pid, seq, el),
                                          "indikator": [indikator_row(pid, el, k, ind) for k, ind in enumerate(el.indikator)]})
@@ -124,8 +128,8 @@ def plan_params(doc: PlanDocument) -> dict[str, Any]:
                 crossrefs.append({"plan": pid, "child": uid(pid, el.id), "parent": parent,
                                   "parent_plan": parent.split("/", 1)[0]})
             else:
-                edges.append({"child": uid(pid, el.id), "parent": uid(pid, parent)})
-        owners.extend({"element": uid(pid, el.id), "jabatan": uid(pid, j)} for j in el.jabatan)
+                edges.append({"child": seq, "parent": seq_of[parent]})
+        owners.extend({"element": seq, "jabatan": jabatan_seq[j]} for j in el.jabatan)
     jabatan = [_clean({"uid": uid(pid, j.id), "plan": pid, "id": j.id, "seq": n, "name": j.name, "level": j.level.value,
                        "unit": j.unit, "source_line": j.source.line if j.source else None})
                for n, j in enumerate(doc.jabatan)]
@@ -256,8 +260,23 @@ BATCH_ELEMENTS = 5_000
 
 
 def merge_params(params: list[dict[str, Any]]) -> dict[str, Any]:
-    """The parameters of write_plan for several plans at once (each is still replaced whole)."""
-    return {key: [row for p in params for row in p[key]] for key in params[0]}
+    """The parameters of write_plan for several plans at once (each is still replaced whole).
+
+    Edges and owners name elements and jabatan by position, and write_plan numbers the nodes of all
+    its plans in one sequence (plans in order, then seq): each plan's positions move up by the number
+    of elements (jabatan) of the plans before it.
+    """
+    if len(params) == 1:
+        return params[0]
+    merged = {key: [row for p in params for row in p[key]] for key in params[0] if key not in ("edges", "owners")}
+    merged["edges"], merged["owners"] = [], []
+    el_off = jab_off = 0
+    for p in params:
+        merged["edges"].extend({"child": r["child"] + el_off, "parent": r["parent"] + el_off} for r in p["edges"])
+        merged["owners"].extend({"element": r["element"] + el_off, "jabatan": r["jabatan"] + jab_off} for r in p["owners"])
+        el_off += sum(len(p[lv]) for lv in LEVEL_KEYS)
+        jab_off += len(p["jabatan"])
+    return merged
 
 
 class PlanWriter:

@@ -77,7 +77,8 @@ def test_cycle_on_kotim_written_by_other_means(store: GraphStore) -> None:
     """Loading refuses cycles; data written around the loader (here: Kotim plus one edge csf-1 -> p-bencana) is caught."""
     ((_, doc),) = read_plans([SEED_DIR / "kotim-dinsos-2025.yaml"])
     params = plan_params(doc)
-    params["edges"].append({"child": "kotim-dinsos-2025/csf-1", "parent": "kotim-dinsos-2025/p-bencana"})
+    seq = {el.id: n for n, el in enumerate(doc.elements)}  # write_plan names edge ends by position
+    params["edges"].append({"child": seq["csf-1"], "parent": seq["p-bencana"]})
     params["crossrefs"] = []
     store.write("write_plan", **params)
     assert sorted(ids[0] for ids, _ in findings(store, "kotim-dinsos-2025", "cycle")) == ["csf-1", "p-bencana"]

@@ -200,6 +200,29 @@ def test_cross_plan_edges_survive_replacing_the_parent_plan(store: GraphStore, t
     ]
 
 
+@pytest.mark.parametrize("per_statement", [1, 3, 64])
+def test_plans_sharing_a_statement_keep_their_own_edges_and_owners(store: GraphStore, per_statement: int,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """write_plan names edge and owner ends by position across all plans of the statement
+    (merge_params shifts each plan's positions): every seed plan reads back as its document, whether
+    written alone, three to a statement, or all in one."""
+    from seed.loader import read_plans
+    from service import loading
+    from service.capaian import tree_from_document
+
+    from .conftest import SEED_DIR
+
+    monkeypatch.setattr(loading, "BATCH_PLANS", per_statement)
+    docs = loading._order_by_dependency(read_plans([SEED_DIR]))
+    loading.write_documents(store, docs)
+    for _, doc in docs:
+        stored = get_tree(store, doc.plan.id)
+        stored.plan.loaded_at = None
+        assert stored == tree_from_document(doc), doc.plan.id
+    assert sum(len(e.parents) for _, d in docs for e in d.elements) == sum(
+        len(e.parents) for _, d in docs for e in get_tree(store, d.plan.id).elements) == 144
+
+
 def test_data_survives_restart(data_dir: Path, tmp_path: Path) -> None:
     s = open_store(make_settings(data_dir))
     try:

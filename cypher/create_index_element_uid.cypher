@@ -1,2 +1,0 @@
-// Index Element.uid (idempotent: the store ignores 'already exists').
-CREATE INDEX FOR (n:Element) ON (n.uid)
