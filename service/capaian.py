@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -234,14 +235,16 @@ def load_config(path: Path | None = None) -> CapaianConfig:
 # ---- one capaian -------------------------------------------------------------------------------------
 
 
-class CapaianValue(BaseModel):
-    """A computed capaian: value (None when it cannot be computed, with the reason), formula and flags."""
+@dataclass(slots=True)
+class CapaianValue:
+    """A computed capaian: value (None when it cannot be computed, with the reason), formula and flags.
+    A plain dataclass: a check of a pemda computes thousands (a pydantic model cost 10x more)."""
 
-    value: float | None = None
     polaritas: str
+    value: float | None = None
     formula: str | None = None
     expression: str | None = None
-    flags: list[str] = Field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
     reason: str | None = None
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -75,6 +76,11 @@ def config_from_settings(settings: Any) -> dict[str, Any]:
     return config
 
 
+PREFETCH_THREADS = 2
+# queries a rule reads besides the one it names (prefetched with it)
+READS_ALSO: dict[str, tuple[str, ...]] = {"check_nomenklatur_facts": ("check_nomenklatur_parents",)}
+
+
 @dataclass
 class Context:
     """What a rule may look at: the store, the plans checked together, the configuration.
@@ -87,13 +93,22 @@ class Context:
     plan_ids: list[str]
     config: dict[str, Any]
     _rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _pending: dict[str, Future[list[dict[str, Any]]]] = field(default_factory=dict, repr=False)
 
     def rows(self, query: str, **params: Any) -> list[dict[str, Any]]:
         if params:
             return self.store.read(query, plan_ids=self.plan_ids, **params)
         if query not in self._rows:
-            self._rows[query] = self.store.read(query, plan_ids=self.plan_ids)
+            pending = self._pending.pop(query, None)
+            self._rows[query] = pending.result() if pending else self.store.read(query, plan_ids=self.plan_ids)
         return self._rows[query]
+
+    def prefetch(self, pool: ThreadPoolExecutor, queries: Iterable[str]) -> None:
+        """Start the given parameterless queries in `pool`; rows() then waits for each one's rows. The
+        engine runs queries on all its threads while the rules work on what has arrived."""
+        for q in queries:
+            if q not in self._rows and q not in self._pending:
+                self._pending[q] = pool.submit(self.store.read, q, plan_ids=self.plan_ids)
 
 
 @dataclass(frozen=True)
@@ -550,11 +565,19 @@ def run_checks_many(store: GraphStore, plan_ids: list[str], config: dict[str, An
     config = config or load_config()
     ctx = Context(store, plan_ids, config)
     by_plan: dict[str, list[Finding]] = {p: [] for p in plan_ids}
-    for rid, r in RULES.items():
-        if only and rid not in only:
-            continue
-        for f in r.run(ctx, r):
-            by_plan[f.plan].append(f)  # every rule names the plan of its findings (Rule.finding)
+    rules = [r for rid, r in RULES.items() if not only or rid in only]
+    # The rules' queries, in the order the rules read them, run two at a time while the rules work:
+    # the engine has two threads, and Python turns one reply into findings while the next is computed.
+    with ThreadPoolExecutor(max_workers=PREFETCH_THREADS, thread_name_prefix="pokin-check") as pool:
+        ctx.prefetch(pool, [q for r in rules for q in (r.query, *READS_ALSO.get(r.query, ()))
+                            if store.queries[q].params == {"plan_ids"}])  # the others take configuration
+        try:
+            for r in rules:
+                for f in r.run(ctx, r):
+                    by_plan[f.plan].append(f)  # every rule names the plan of its findings (Rule.finding)
+        finally:
+            for pending in ctx._pending.values():  # a rule failed: do not wait for rows nobody reads
+                pending.cancel()
     infos = [r.info(ctx) for r in RULES.values()]
     reports = []
     for p in plan_ids:

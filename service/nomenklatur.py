@@ -189,6 +189,9 @@ class Entry:
         return parts[3] if len(parts) >= 5 else None
 
 
+CHECK_CACHE_SIZE = 100_000  # (code, name) pairs remembered by Nomenklatur.check
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """Outcome of :meth:`Nomenklatur.check` for one (code, name) as a document writes it."""
@@ -331,7 +334,20 @@ class Nomenklatur:
         return self._for_bidang(bidang).get(code)
 
     def check(self, code: str, name: str, level: str, bidang: str = DEFAULT_BIDANG) -> CheckResult:
-        """Compare a (code, name) pair as a document writes it with the reference (R4.4, check 14)."""
+        """Compare a (code, name) pair as a document writes it with the reference (R4.4, check 14).
+
+        Remembered per (code, name, level, bidang): the reference list does not change, and the same
+        pairs recur in every perangkat daerah of a pemda (the penunjang program and its kegiatan)."""
+        key = (code, name, level, bidang)
+        cache: dict[tuple[str, str, str, str], CheckResult] = self.__dict__.setdefault("_checked", {})
+        found = cache.get(key)
+        if found is None:
+            if len(cache) >= CHECK_CACHE_SIZE:
+                cache.clear()
+            found = cache[key] = self._check(code, name, level, bidang)
+        return found
+
+    def _check(self, code: str, name: str, level: str, bidang: str) -> CheckResult:
         problem = code_problem(code, level)
         entry = self.lookup(code, bidang) if problem is None else None
         if entry is None or entry.level != level:
