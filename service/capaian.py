@@ -356,6 +356,7 @@ def capaian(target: Nilai, realisasi: Nilai, polaritas: str | None,
 # ---- polarity expected from the wording --------------------------------------------------------------
 
 
+@lru_cache(maxsize=16384)  # pure; the same indikator names and statements recur across plans
 def expected_polaritas(indikator_name: str, sasaran_statement: str | None = None) -> str | None:
     """The polaritas the wording implies (RULES §7 check 21): "negatif", or None when nothing is implied.
 

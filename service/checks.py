@@ -367,13 +367,14 @@ def codes(ctx: Context) -> dict[tuple[str, str], CodeInfo]:
 
 def _checked(ctx: Context, e: NomenElement) -> Any:
     """nomen.check of a (code, name) pair as written, once per element and check run (two rules read it)."""
-    from service.nomenklatur import Nomenklatur
+    cache = ctx.__dict__.get("_nomen_checks")
+    if cache is None:
+        from service.nomenklatur import Nomenklatur
 
-    cache = ctx.__dict__.setdefault("_nomen_checks", {})
-    key = (e.plan, e.id)
-    if key not in cache:
-        cache[key] = Nomenklatur.default().check(e.code or "", e.name or "", e.level, ctx.config.get("bidang", "1.06"))
-    return cache[key]
+        check, bidang = Nomenklatur.default().check, ctx.config.get("bidang", "1.06")
+        cache = ctx.__dict__["_nomen_checks"] = {
+            key: check(x.code or "", x.name or "", x.level, bidang) for key, x in _nomen_elements(ctx).items() if x.code and x.name}
+    return cache[(e.plan, e.id)]
 
 
 @rule("code_format", "error",
