@@ -21,14 +21,12 @@ import json
 import math
 import os
 import platform
-import queue
 import random
 import resource
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -448,43 +446,20 @@ def api_requests(picked: dict[str, list[Sample]], samples: int) -> list[tuple[st
 
 def drive(base: str, reqs: list[tuple[str, str]], clients: int, max_requests: int,
           max_seconds: float) -> tuple[dict[str, list[float]], float, int]:
-    """`clients` threads, each with its own keep-alive connection, taking requests round-robin from reqs."""
+    """`clients` concurrent keep-alive connections from bench.loadgen, a process of its own, each
+    sending its next request when the previous answer is in, taking requests round-robin from reqs."""
     import httpx
-
-    work: queue.Queue[tuple[str, str]] = queue.Queue()
-    for i in range(max_requests):
-        work.put(reqs[i % len(reqs)])
-    lat: dict[str, list[float]] = {"trace": [], "impact": []}
-    errors = [0]
-    lock = threading.Lock()
-    stop_at = time.monotonic() + max_seconds
-
-    def client() -> None:
-        with httpx.Client(base_url=base, timeout=60) as c:
-            while time.monotonic() < stop_at:
-                try:
-                    kind, url = work.get_nowait()
-                except queue.Empty:
-                    return
-                t = time.perf_counter()
-                r = c.get(url)
-                dt = time.perf_counter() - t
-                with lock:
-                    if r.status_code == 200:
-                        lat[kind].append(dt)
-                    else:
-                        errors[0] += 1
 
     with httpx.Client(base_url=base) as c:  # warm-up
         for _kind, url in reqs[:10]:
             c.get(url)
-    wall = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
-    return lat, time.perf_counter() - wall, errors[0]
+    host, port = base.removeprefix("http://").split(":")
+    out = subprocess.run([sys.executable, "-m", "bench.loadgen", host, port, str(clients), str(max_requests), str(max_seconds)],
+                         input=json.dumps(reqs), capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parent.parent, timeout=max_seconds + 120)
+    res = json.loads(out.stdout)
+    lat = {"trace": [], "impact": [], **res["latency"]}
+    return lat, float(res["wall"]), int(res["errors"])
 
 
 def bench_api(data_dir: Path, picked: dict[str, list[Sample]], report: Report, samples: int) -> None:
