@@ -73,6 +73,7 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     load: Annotated[list[Path] | None, typer.Option("--load", help="plan files or folders to load first")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="server processes (up to one per CPU core); they share one graph store")] = 1,
 ) -> None:
     """Run the web explorer and JSON API."""
     import uvicorn
@@ -89,7 +90,16 @@ def serve(
         except PokinError as e:
             _fail(e)
     typer.echo(f"pokin explorer on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    if workers == 1:
+        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        return
+    # Several processes: this one opens the store first, so the embedded engine belongs to the process
+    # that outlives the workers (each worker reuses it; a worker that dies takes nothing down with it).
+    try:
+        with _store():
+            uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+    except PokinError as e:
+        _fail(e)
 
 
 @app.command()

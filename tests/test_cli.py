@@ -70,3 +70,43 @@ def test_load_refuses_a_bad_file_and_writes_nothing(tmp_path: Path) -> None:
     assert [p["id"] for p in listed] == ["kotim-pemda-2025"]
 
 
+
+
+def test_serve_with_two_workers_shares_one_engine(seeded_dir: Path) -> None:
+    """`pokin serve --workers 2`: two server processes answer from the one engine the serving process
+    owns; stopping the server stops the engine too."""
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "POKIN_DATA_DIR": str(seeded_dir)}
+    env.pop("NEO4J_URI", None)
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "2"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    state = seeded_dir / "server.json"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/plans", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert proc.poll() is None and time.monotonic() < deadline, "pokin serve --workers 2 did not answer"
+            time.sleep(0.2)
+        engine_pid = json.loads(state.read_text())["pid"]
+        children = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
+        workers = [line for line in children.splitlines() if "multiprocessing.spawn" in line]  # how uvicorn starts them
+        assert f"{engine_pid} " in children and len(workers) == 2, children  # the engine is the serving process's
+        for _ in range(20):  # new connections, spread over both workers
+            r = httpx.get(f"http://127.0.0.1:{port}/api/plans", timeout=5)
+            assert r.status_code == 200 and len(r.json()) == 7
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(60)
+    assert not state.exists() and not Path(f"/proc/{engine_pid}").exists()
