@@ -136,13 +136,23 @@ class GraphStore:
         return self.query(name, expect_write=True, **params)
 
     def ensure_schema(self) -> None:
-        """Create the indexes (files named create_index_*); an index that exists already is fine."""
+        """Create the indexes (files named create_index_*); an index that exists already is fine.
+
+        When one was created, the engine's log is compacted at once, so its snapshot holds the indexes:
+        the embedded engine fills an index created in the log it replays after a crash only once the
+        replay is over, and until then every lookup of the replayed writes scanned all elements (a
+        restart after kill -9 in a first load of 40,000 elements took 11.6 s instead of ~3).
+        """
+        created = False
         for name in sorted(n for n in self.queries if n.startswith("create_index_")):
             try:
                 self.write(name)
+                created = True
             except PokinError as e:
                 if "already" not in str(e).lower() and "equivalent" not in str(e).lower():
                     raise
+        if created:
+            self.compact()
 
     def compact(self) -> None:
         self.engine.compact()

@@ -237,6 +237,22 @@ def test_data_survives_restart(data_dir: Path, tmp_path: Path) -> None:
         s.close()
 
 
+def test_a_new_store_snapshots_its_indexes_before_anything_is_written(data_dir: Path) -> None:
+    """The index definitions are in the snapshot, not in the log replayed after it: the engine fills
+    indexes created in a replayed log only after the replay, so a crash in a first load made every
+    replayed lookup scan all elements (17 s instead of 1.6 s for 40,000 elements)."""
+    s = open_store(make_settings(data_dir))
+    try:
+        logs = list((data_dir / "appendonlydir").glob("*.incr.aof"))
+        assert logs and not any(b"CREATE INDEX" in f.read_bytes() for f in logs)
+        indexed = {(r[0], tuple(sorted(r[1]))) for r in s.engine._graph.query("CALL db.indexes()").result_set}  # type: ignore[attr-defined]
+        # (no Element uid index: elements are found through their plan, see cypher/README.md)
+        assert indexed == {("Element", ("plan",)), ("Jabatan", ("plan", "uid")), ("Plan", ("id",)),
+                           ("CrossRef", ("parent_plan", "plan"))}
+    finally:
+        s.close()
+
+
 def test_second_process_reuses_the_running_server(data_dir: Path, tmp_path: Path) -> None:
     first = open_store(make_settings(data_dir))
     try:
