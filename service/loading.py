@@ -112,24 +112,34 @@ def plan_params(doc: PlanDocument) -> dict[str, Any]:
     meta = doc.plan.model_dump(mode="json")
     # when this version was written: lets readers cache what they derive from a plan (e.g. check counts)
     meta["loaded_at"] = datetime.now(UTC).isoformat(timespec="microseconds")
-    # Elements by level (each level has its label), each with its indikator: the statement creates an
-    # element's indikator right after the element, with no index lookup to find it again.
+    # Flat lists: element properties per level (each level has its label), indikator properties, and
+    # positions as lists of integers: indikator, edges and owners name their element (its seq in the
+    # plan) and jabatan (its seq) by position; merge_params shifts them when plans share a statement.
     by_level: dict[str, list[dict[str, Any]]] = {lv: [] for lv in LEVEL_KEYS}
-    edges, owners, crossrefs = [], [], []
-    # Edges and owners name their ends by position in the plan (element seq, jabatan seq); merge_params
-    # shifts them when plans share a statement.
+    indikator: list[dict[str, Any]] = []
+    indikator_of: list[int] = []
+    edge_child: list[int] = []
+    edge_parent: list[int] = []
+    owner_element: list[int] = []
+    owner_jabatan: list[int] = []
+    crossrefs = []
     seq_of = {el.id: seq for seq, el in enumerate(doc.elements)}
     jabatan_seq = {j.id: n for n, j in enumerate(doc.jabatan)}
     for seq, el in enumerate(doc.elements):
-        by_level[el.level.value].append({"props": element_row(pid, seq, el),
-                                         "indikator": [indikator_row(pid, el, k, ind) for k, ind in enumerate(el.indikator)]})
+        by_level[el.level.value].append(element_row(pid, seq, el))
+        for k, ind in enumerate(el.indikator):
+            indikator.append(indikator_row(pid, el, k, ind))
+            indikator_of.append(seq)
         for parent in el.parents:
             if "/" in parent:
                 crossrefs.append({"plan": pid, "child": uid(pid, el.id), "parent": parent,
                                   "parent_plan": parent.split("/", 1)[0]})
             else:
-                edges.append({"child": seq, "parent": seq_of[parent]})
-        owners.extend({"element": seq, "jabatan": jabatan_seq[j]} for j in el.jabatan)
+                edge_child.append(seq)
+                edge_parent.append(seq_of[parent])
+        for j in el.jabatan:
+            owner_element.append(seq)
+            owner_jabatan.append(jabatan_seq[j])
     jabatan = [_clean({"uid": uid(pid, j.id), "plan": pid, "id": j.id, "seq": n, "name": j.name, "level": j.level.value,
                        "unit": j.unit, "source_line": j.source.line if j.source else None})
                for n, j in enumerate(doc.jabatan)]
@@ -140,8 +150,12 @@ def plan_params(doc: PlanDocument) -> dict[str, Any]:
         "plans": [_clean(meta)],
         "jabatan": jabatan,
         **by_level,
-        "edges": edges,
-        "owners": owners,
+        "indikator": indikator,
+        "indikator_of": indikator_of,
+        "edge_child": edge_child,
+        "edge_parent": edge_parent,
+        "owner_element": owner_element,
+        "owner_jabatan": owner_jabatan,
         "reports": reports,
         "crossrefs": crossrefs,
     }
@@ -262,21 +276,28 @@ BATCH_ELEMENTS = 5_000
 def merge_params(params: list[dict[str, Any]]) -> dict[str, Any]:
     """The parameters of write_plan for several plans at once (each is still replaced whole).
 
-    Edges and owners name elements and jabatan by position, and write_plan numbers the nodes of all
-    its plans in one sequence (plans in order, then seq): each plan's positions move up by the number
-    of elements (jabatan) of the plans before it.
+    Indikator, edges and owners name elements and jabatan by position, and write_plan numbers the nodes
+    of all its plans in one sequence (plans in order, then seq): each plan's positions move up by the
+    number of elements (jabatan) of the plans before it.
     """
     if len(params) == 1:
         return params[0]
-    merged = {key: [row for p in params for row in p[key]] for key in params[0] if key not in ("edges", "owners")}
-    merged["edges"], merged["owners"] = [], []
+    merged: dict[str, Any] = {key: [] for key in params[0]}
     el_off = jab_off = 0
     for p in params:
-        merged["edges"].extend({"child": r["child"] + el_off, "parent": r["parent"] + el_off} for r in p["edges"])
-        merged["owners"].extend({"element": r["element"] + el_off, "jabatan": r["jabatan"] + jab_off} for r in p["owners"])
+        for key, rows in p.items():
+            if key in ELEMENT_POSITIONS:
+                merged[key].extend(x + el_off for x in rows)
+            elif key == "owner_jabatan":
+                merged[key].extend(x + jab_off for x in rows)
+            else:
+                merged[key].extend(rows)
         el_off += sum(len(p[lv]) for lv in LEVEL_KEYS)
         jab_off += len(p["jabatan"])
     return merged
+
+
+ELEMENT_POSITIONS = frozenset({"indikator_of", "edge_child", "edge_parent", "owner_element"})
 
 
 class PlanWriter:

@@ -78,7 +78,8 @@ def test_cycle_on_kotim_written_by_other_means(store: GraphStore) -> None:
     ((_, doc),) = read_plans([SEED_DIR / "kotim-dinsos-2025.yaml"])
     params = plan_params(doc)
     seq = {el.id: n for n, el in enumerate(doc.elements)}  # write_plan names edge ends by position
-    params["edges"].append({"child": seq["csf-1"], "parent": seq["p-bencana"]})
+    params["edge_child"].append(seq["csf-1"])
+    params["edge_parent"].append(seq["p-bencana"])
     params["crossrefs"] = []
     store.write("write_plan", **params)
     assert sorted(ids[0] for ids, _ in findings(store, "kotim-dinsos-2025", "cycle")) == ["csf-1", "p-bencana"]

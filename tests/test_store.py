@@ -163,8 +163,7 @@ def test_failing_write_is_rolled_back_whole(store: GraphStore) -> None:
     store.write("write_plan", **SAMPLE_PARAMS["write_plan"])
     before = get_tree(store, "demo").model_dump()
     params = json.loads(json.dumps(SAMPLE_PARAMS["write_plan"]))
-    first = next(e for level in ("tujuan", "sasaran", "program", "kegiatan", "sub_kegiatan") for e in params[level] if e["indikator"])
-    first["indikator"][0]["bad"] = {"a map": "cannot be a property"}  # fails at SET, after the deletes ran
+    params["indikator"][0]["bad"] = {"a map": "cannot be a property"}  # fails at SET, after the deletes ran
     with pytest.raises(PokinError):
         store.write("write_plan", **params)
     assert get_tree(store, "demo").model_dump() == before
