@@ -52,9 +52,9 @@ def _nilai_json(values: dict[int, Nilai]) -> dict[str, Any]:
 
 def indikator_row(plan_id: str, el: Element, k: int, ind: Indikator) -> dict[str, Any]:
     local = ind.id or f"i{k + 1}"
+    # No uid or plan of its own: an indikator is always reached through its element (a million
+    # indikator carried about 60 MB of both, written, snapshotted and decoded at every restart).
     return _clean({
-        "uid": f"{uid(plan_id, el.id)}#{local}",
-        "plan": plan_id,
         "id": local,
         "seq": k,
         "name": ind.name,
