@@ -58,7 +58,7 @@ SET n = r
 WITH count(*) AS _
 // Indikator, edges and owners name elements and jabatan by position: the plans' nodes in the order of
 // $plan_ids and then of seq (service.loading.merge_params numbers them so). A list lookup per end,
-// where a uid index lookup was twice as slow and the index itself half of a restart.
+// where a uid index lookup was twice as slow and the uid index 0.5 s of every national restart.
 UNWIND range(0, size($plan_ids) - 1) AS k
 MATCH (e:Element {plan: $plan_ids[k]})
 WITH k, e
