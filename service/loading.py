@@ -112,6 +112,9 @@ def plan_params(doc: PlanDocument) -> dict[str, Any]:
     meta = doc.plan.model_dump(mode="json")
     # when this version was written: lets readers cache what they derive from a plan (e.g. check counts)
     meta["loaded_at"] = datetime.now(UTC).isoformat(timespec="microseconds")
+    # what the plans page searches, lower-cased once here instead of for every plan at every search
+    m = doc.plan
+    meta["search_text"] = " ".join(x for x in (m.id, m.pemda, m.perangkat_daerah, m.title) if x).lower()
     # Flat lists: element properties per level (each level has its label), indikator properties, and
     # positions as lists of integers: indikator, edges and owners name their element (its seq in the
     # plan) and jabatan (its seq) by position; merge_params shifts them when plans share a statement.

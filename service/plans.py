@@ -15,18 +15,28 @@ COUNT_KEYS = ("tujuan", "sasaran", "program", "kegiatan", "sub_kegiatan", "indik
 
 
 def _summary(row: dict[str, Any]) -> PlanSummary:
-    p = row["plan"]
+    """A plan as list_plans, list_plans_page and get_plan_summary return it (plain columns)."""
     return PlanSummary(
-        id=p["id"], pemda=p["pemda"], perangkat_daerah=p["perangkat_daerah"], tahun=p.get("tahun"),
-        periode=p.get("periode"), kind=p["kind"], title=p.get("title"), source_document=p.get("source_document"),
-        loaded_at=p.get("loaded_at"),
-        counts={k: int(row["counts"].get(k) or 0) for k in COUNT_KEYS},
-        anggaran_total=int(row["anggaran_total"] or 0),
+        id=row["id"], pemda=row["pemda"], perangkat_daerah=row["perangkat_daerah"], tahun=row.get("tahun"),
+        periode=row.get("periode"), kind=row["kind"], title=row.get("title"), source_document=row.get("source_document"),
+        loaded_at=row.get("loaded_at"),
+        counts={k: int(row.get(f"n_{k}") or 0) for k in COUNT_KEYS},
+        anggaran_total=int(row.get("anggaran_total") or 0),
     )
 
 
 def list_plans(store: GraphStore) -> list[PlanSummary]:
     return [_summary(r) for r in store.read("list_plans")]
+
+
+def plans_page(store: GraphStore, q: str = "", offset: int = 0, limit: int = 50) -> tuple[list[PlanSummary], int, int]:
+    """The plans matching `q` (in id, pemda, perangkat daerah or title, any case) from `offset`, at most
+    `limit`, in id order; with how many match and how many are loaded."""
+    term = q.strip().lower()
+    total = int(store.read("count_plans")[0]["total"])
+    matching = int(store.read("count_plans_matching", q=term)[0]["matching"]) if term else total
+    rows = store.read("list_plans_page", q=term, skip=offset, limit=limit)
+    return [_summary(r) for r in rows], matching, total
 
 
 def get_plan(store: GraphStore, plan_id: str) -> PlanSummary:

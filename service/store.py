@@ -136,7 +136,8 @@ class GraphStore:
         return self.query(name, expect_write=True, **params)
 
     def ensure_schema(self) -> None:
-        """Create the indexes (files named create_index_*); an index that exists already is fine.
+        """Create the indexes (files named create_index_*; an index that exists already is fine), and fill
+        in plan properties that versions before them did not write.
 
         When one was created, the engine's log is compacted at once, so its snapshot holds the indexes:
         the embedded engine fills an index created in the log it replays after a crash only once the
@@ -153,6 +154,9 @@ class GraphStore:
                     raise
         if created:
             self.compact()
+        # data written by older versions: what later versions write with every plan
+        if self.read("count_plans_without_search_text")[0]["plans"]:
+            self.write("set_plan_search_text")
 
     def compact(self) -> None:
         self.engine.compact()

@@ -67,6 +67,29 @@ def test_plans_page_searches_and_pages(client: TestClient, monkeypatch: pytest.M
     assert client.get("/", params={"q": "nothing-like-this"}).text.count("Tidak ada rencana yang cocok") == 1
 
 
+def test_api_plans_pages_and_searches(client: TestClient) -> None:
+    every = [p["id"] for p in client.get("/api/plans").json()]
+    assert len(every) == 7 and every == sorted(every)
+    r = client.get("/api/plans", params={"offset": 2, "limit": 3})
+    assert [p["id"] for p in r.json()] == every[2:5] and r.headers["x-total-count"] == "7"
+    r = client.get("/api/plans", params={"q": "Kotawaringin"})
+    assert [p["id"] for p in r.json()] == ["kotim-dinsos-2025", "kotim-pemda-2025"] and r.headers["x-total-count"] == "2"
+    assert client.get("/api/plans", params={"limit": 0}).status_code == 422
+
+
+def test_plans_page_reads_one_page_from_the_store(seeded_store) -> None:
+    """The plans page asks the store for one page (list_plans_page) and the counts (count_plans), as
+    filtering every plan in Python did: same order, same matches, any case."""
+    from service.plans import list_plans, plans_page
+
+    every = [p.id for p in list_plans(seeded_store)]
+    assert [p.id for p in plans_page(seeded_store, "", 3, 3)[0]] == every[3:6]
+    assert plans_page(seeded_store, "", 6, 3)[1:] == (7, 7)
+    found, matching, total = plans_page(seeded_store, "  KABUPATEN Buleleng ", 0, 50)
+    assert [p.id for p in found] == ["buleleng-dinsos-2023", "buleleng-dinsos-2024"] and (matching, total) == (2, 7)
+    assert found[0] == next(p for p in list_plans(seeded_store) if p.id == "buleleng-dinsos-2023")
+
+
 def test_pemda_checks_page(client: TestClient) -> None:
     """All plans of a pemda checked together on one page, linked from the plans page."""
     assert "/pemda/Kabupaten%20Kotawaringin%20Timur/checks" in client.get("/").text

@@ -10,11 +10,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from service import plans as plan_store
 from service.checks import CheckReport, codes, config_from_settings, run_checks_many, total_counts
 from service.deps import SettingsDep, StoreDep
 from service.errors import NotFound
 from service.impact import impact
-from service.plans import get_jabatan, get_plan, get_tree, list_plans
+from service.plans import get_jabatan, get_plan, get_tree
 from service.store import GraphStore
 from service.values import format_rupiah
 
@@ -63,16 +64,16 @@ PAGE_SIZE = 50
 @router.get("/", response_class=HTMLResponse)
 def plans_page(request: Request, store: StoreDep, settings: SettingsDep,
                q: Annotated[str, Query(max_length=200)] = "", page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
-    everything = list_plans(store)
-    term = q.strip().casefold()
-    matching = [p for p in everything if not term or term in f"{p.id} {p.pemda} {p.perangkat_daerah} {p.title or ''}".casefold()]
-    pages = max(1, -(-len(matching) // PAGE_SIZE))
-    page = min(page, pages)
-    plans = matching[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    # one page read from the store (a national store holds 18,000 plans; reading them all took 0.6 s)
+    plans, matching, total = plan_store.plans_page(store, q, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+    pages = max(1, -(-matching // PAGE_SIZE))
+    if page > pages:  # past the end: show the last page
+        page = pages
+        plans, matching, total = plan_store.plans_page(store, q, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     # findings are counted for the plans shown only (and cached per loaded version of each plan)
     findings = {pid: r.counts() for pid, r in _reports(request, store, plans, settings).items()}
     return _page(request, "plans.html", plans=plans, findings=findings, nav="plans", json_twin="/api/plans", q=q, page=page,
-                 pages=pages, total=len(everything), matching=len(matching))
+                 pages=pages, total=total, matching=matching)
 
 
 def _tree_structure(tree: Any) -> tuple[list[str], dict[str, Any], dict[str, list[str]]]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from service import plans
 from service.deps import StoreDep
@@ -12,9 +14,18 @@ router = APIRouter(prefix="/api/plans", tags=["plans"])
 
 
 @router.get("")
-def list_plans(store: StoreDep) -> list[PlanSummary]:
-    """Every loaded plan with counts per level, indikator, jabatan and total anggaran."""
-    return plans.list_plans(store)
+def list_plans(store: StoreDep, response: Response,
+               q: Annotated[str, Query(max_length=200,
+                                       description="only plans with this in their id, pemda, perangkat daerah or title")] = "",
+               offset: Annotated[int, Query(ge=0, description="skip this many plans (in id order)")] = 0,
+               limit: Annotated[int | None, Query(ge=1, le=1000, description="at most this many plans")] = None) -> list[PlanSummary]:
+    """Loaded plans with counts per level, indikator, jabatan and total anggaran, in id order: every one,
+    or with q / offset / limit one page of them (X-Total-Count then says how many match)."""
+    if not q.strip() and not offset and limit is None:
+        return plans.list_plans(store)
+    page, matching, _total = plans.plans_page(store, q, offset, limit or 1000)
+    response.headers["X-Total-Count"] = str(matching)
+    return page
 
 
 @router.get("/{plan_id}")

@@ -1,0 +1,3 @@
+// How many plans are loaded.
+MATCH (p:Plan)
+RETURN count(p) AS total
