@@ -249,11 +249,11 @@ def bench_checks(store: GraphStore, plan_ids: list[str], report: Report, label: 
     from service.errors import PokinError
     from service.plans import plans_page
 
-    label = "list_plans query (every plan's summary: GET /api/plans without paging)"
+    lp = "list_plans query (every plan's summary: GET /api/plans without paging)"
     t = time.perf_counter()
     try:
         store.read("list_plans")
-        report.add(label, ms(time.perf_counter() - t))
+        report.add(lp, ms(time.perf_counter() - t))
         t = time.perf_counter()
         plans_page(store, "", 0, 50)
         first = time.perf_counter() - t
@@ -261,7 +261,7 @@ def bench_checks(store: GraphStore, plan_ids: list[str], report: Report, label: 
         plans_page(store, plan_ids[0].rsplit("-", 1)[0], 0, 50)  # a pemda's slug, as a user searches it
         report.add("plans page: one page of 50 / a search (service.plans.plans_page)", f"{ms(first)} / {ms(time.perf_counter() - t)}")
     except PokinError as e:
-        report.add(label, f"failed after {ms(time.perf_counter() - t)}: {e}")
+        report.add(lp, f"failed after {ms(time.perf_counter() - t)}: {e}")
     config = load_config()
     first = time.perf_counter()
     try:
