@@ -99,6 +99,22 @@ def _ping(port: int, timeout: float = 0.5) -> str | None:
         client.close()
 
 
+def _server_pid(port: int) -> int | None:
+    """The process id of the server answering on port (INFO server), or None."""
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2.0, socket_connect_timeout=2.0,
+                         retry=Retry(NoBackoff(), 0))
+    try:
+        return int(client.info("server").get("process_id", 0)) or None
+    except (redis.exceptions.RedisError, ValueError):
+        return None
+    finally:
+        client.close()
+
+
 def _stop_with_parent() -> None:
     """In the child before exec: ask Linux to SIGTERM the server if the pokin process that owns it dies
     (kill -9 included), so no orphaned server keeps a data directory. The append-only log makes that safe."""
@@ -123,6 +139,44 @@ def _binaries() -> tuple[str, str]:
     return server, module
 
 
+PORT_ATTEMPTS = 3
+
+
+def _spawn(server: str, module: str, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+    args = [
+        server,
+        "--bind", "127.0.0.1",
+        "--port", str(port),
+        "--protected-mode", "yes",
+        "--dir", str(data_dir),
+        "--loadmodule", module,
+        # Append-only with fsync every second lost no acknowledged write under kill -9
+        # (measured); snapshots alone lost many. The RDB preamble keeps restarts fast
+        # once the log has been compacted with BGREWRITEAOF.
+        "--appendonly", "yes",
+        "--appendfsync", "everysec",
+        "--aof-use-rdb-preamble", "yes",
+        "--save", "",
+        "--daemonize", "no",
+        "--logfile", str(data_dir / LOG_FILE),
+    ]
+    try:
+        return subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True, preexec_fn=_stop_with_parent)
+    except OSError as e:
+        raise GraphUnavailable(f"cannot start the embedded engine: {e}") from e
+
+
+def _port_was_taken(log: Path, offset: int) -> bool:
+    """Whether the server's log, from `offset`, says it could not bind its port."""
+    try:
+        with open(log, "rb") as fh:
+            fh.seek(offset)
+            return b"Address already in use" in fh.read()
+    except OSError:
+        return False
+
+
 def start(data_dir: Path, wait: float = 120.0) -> EmbeddedServer:
     """Reuse the server already running on data_dir, or start one; wait until its data is loaded.
 
@@ -143,35 +197,21 @@ def start(data_dir: Path, wait: float = 120.0) -> EmbeddedServer:
                 return EmbeddedServer(data_dir=data_dir, port=port, pid=pid, owned=False)
             state_path.unlink()  # stale: the owner died without cleaning up
         server, module = _binaries()
-        port = _free_port()
-        args = [
-            server,
-            "--bind", "127.0.0.1",
-            "--port", str(port),
-            "--protected-mode", "yes",
-            "--dir", str(data_dir),
-            "--loadmodule", module,
-            # Append-only with fsync every second lost no acknowledged write under kill -9
-            # (measured); snapshots alone lost many. The RDB preamble keeps restarts fast
-            # once the log has been compacted with BGREWRITEAOF.
-            "--appendonly", "yes",
-            "--appendfsync", "everysec",
-            "--aof-use-rdb-preamble", "yes",
-            "--save", "",
-            "--daemonize", "no",
-            "--logfile", str(data_dir / LOG_FILE),
-        ]
-        try:
-            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                    start_new_session=True, preexec_fn=_stop_with_parent)
-        except OSError as e:
-            raise GraphUnavailable(f"cannot start the embedded engine: {e}") from e
-        try:
-            _wait_ready(port, wait, data_dir, proc)
-        except GraphUnavailable:
-            proc.kill()
-            proc.wait()
-            raise
+        log = data_dir / LOG_FILE
+        for attempt in range(PORT_ATTEMPTS):
+            # The port is free when chosen, but another process may take it before the server binds it.
+            port = _free_port()
+            log_at = log.stat().st_size if log.exists() else 0
+            proc = _spawn(server, module, port, data_dir)
+            try:
+                _wait_ready(port, wait, data_dir, proc)
+                break
+            except GraphUnavailable:
+                proc.kill()
+                proc.wait()
+                if attempt + 1 < PORT_ATTEMPTS and _port_was_taken(log, log_at):
+                    continue
+                raise
         state_path.write_text(json.dumps({"port": port, "pid": proc.pid}))
         return EmbeddedServer(data_dir=data_dir, port=port, pid=proc.pid, owned=True, process=proc)
 
@@ -182,10 +222,14 @@ def _wait_ready(port: int, wait: float, data_dir: Path, proc: subprocess.Popen[b
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise GraphUnavailable(f"embedded engine exited with code {proc.returncode}; see {data_dir / LOG_FILE}")
-        # A long reply timeout: while the engine rebuilds its indexes it answers nothing for seconds,
-        # and a short one made each restart wait up to one more timeout after it was ready.
-        status = _ping(port, timeout=max(0.5, min(10.0, deadline - time.monotonic())))
+        # Once the engine has said it is loading, a long reply timeout: while it rebuilds its indexes it
+        # answers nothing for seconds, and a short one made each restart wait up to one more timeout
+        # after it was ready. Before that, a short one: whatever answers may not be this engine.
+        long = status == "loading"
+        status = _ping(port, timeout=max(0.5, min(10.0, deadline - time.monotonic())) if long else 0.5)
         if status is None:
+            if proc is not None and _server_pid(port) != proc.pid:
+                raise GraphUnavailable(f"another server answers on port {port}; see {data_dir / LOG_FILE}")
             return
         time.sleep(0.02)
     raise GraphUnavailable(f"embedded engine on port {port} not ready after {wait:.0f}s ({status}); see {data_dir / LOG_FILE}")

@@ -23,19 +23,17 @@ SHOTS = Path(os.environ.get("POKIN_SCREENSHOTS", "/tmp/pokin-screenshots"))
 K = "kotim-dinsos-2025"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _serve(data_dir: Path) -> Iterator[str]:
     import uvicorn
 
-    port = _free_port()
+    # The socket is bound here and handed to uvicorn: a port only chosen here could be taken by the
+    # embedded engine the app starts before uvicorn binds (that failed one run in many).
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(create_app(make_settings(data_dir, pokin_token="s3cret")), host="127.0.0.1",
                                            port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started and time.monotonic() < deadline:

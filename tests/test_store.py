@@ -278,6 +278,29 @@ def test_plans_written_before_search_text_are_found_after_a_restart(data_dir: Pa
         s.close()
 
 
+def test_a_port_taken_between_choosing_and_binding_is_chosen_again(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process may bind the port the engine was given before the engine does: pokin starts it
+    again on another port instead of failing (or talking to whatever listens there)."""
+    import socket
+
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", 0))
+    squatter.listen()
+    taken = squatter.getsockname()[1]
+    ports = iter([taken])
+    free = embedded._free_port
+    monkeypatch.setattr(embedded, "_free_port", lambda: next(ports, None) or free())
+    try:
+        s = open_store(make_settings(data_dir))
+        try:
+            assert s.engine.server.port != taken and s.read("list_plans") == []  # type: ignore[attr-defined]
+        finally:
+            s.close()
+    finally:
+        squatter.close()
+    assert "Address already in use" in (data_dir / embedded.LOG_FILE).read_text()
+
+
 def test_second_process_reuses_the_running_server(data_dir: Path, tmp_path: Path) -> None:
     first = open_store(make_settings(data_dir))
     try:
