@@ -78,7 +78,7 @@ def serve(
     """Run the web explorer and JSON API."""
     import uvicorn
 
-    from service.main import create_app
+    from service.main import serve_app
 
     if load:
         try:
@@ -91,13 +91,13 @@ def serve(
             _fail(e)
     typer.echo(f"pokin explorer on http://{host}:{port}/  (API docs: http://{host}:{port}/docs)")
     if workers == 1:
-        uvicorn.run(create_app(), host=host, port=port, log_level="info")
+        uvicorn.run(serve_app(), host=host, port=port, log_level="info")
         return
     # Several processes: this one opens the store first, so the embedded engine belongs to the process
     # that outlives the workers (each worker reuses it; a worker that dies takes nothing down with it).
     try:
         with _store():
-            uvicorn.run("service.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="info")
+            uvicorn.run("service.main:serve_app", factory=True, host=host, port=port, workers=workers, log_level="info")
     except PokinError as e:
         _fail(e)
 

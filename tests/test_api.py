@@ -100,3 +100,22 @@ def test_pemda_checks_page(client: TestClient) -> None:
     assert 'href="/plans/kotim-dinsos-2025?node=sasaran-renstra"' in page.text  # a finding links to its element
     missing = client.get("/pemda/Kabupaten Atlantis/checks")
     assert missing.status_code == 404 and "Kabupaten Atlantis" in missing.text
+
+
+def test_the_served_app_freezes_its_startup_objects(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`pokin serve` runs serve_app: after startup the garbage collector no longer walks what lives as
+    long as the process; an app built by create_app() (the tests) leaves the collector alone."""
+    import gc
+
+    from service.main import serve_app
+
+    monkeypatch.setenv("POKIN_DATA_DIR", str(data_dir))
+    gc.unfreeze()
+    try:
+        with TestClient(create_app()) as c:
+            assert c.get("/api/health").status_code == 200 and gc.get_freeze_count() == 0
+        with TestClient(serve_app()) as c:
+            assert c.get("/api/health").json()["plans"] == 0 and gc.get_freeze_count() > 10_000
+    finally:
+        gc.unfreeze()
+
