@@ -509,7 +509,7 @@ def indikator_rows(element_id: str, statement: str, indikator: list[IndikatorOut
             value = used.value
             difference = reported - value if reported is not None and value is not None else None
             flags = list(used.flags)
-            if source != "declared":
+            if ind.polaritas is None:  # not "source != declared": a declared polaritas overruled is still declared
                 flags.append("polaritas_undeclared")
             if ind.polaritas == "positif" and expected == "negatif":
                 flags.append("polaritas_declared_positif_expected_negatif")

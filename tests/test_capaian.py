@@ -316,6 +316,7 @@ def test_buleleng_2023_indicators(buleleng_tree: PlanTree, config: CapaianConfig
     assert miskin.difference == pytest.approx(27.18, abs=0.005)
     assert miskin.predikat == "Tinggi"
     assert "polaritas_declared_positif_expected_negatif" in miskin.flags
+    assert "polaritas_undeclared" not in miskin.flags  # the document declares it (positif)
     assert "computed_as_if_higher_were_better" in miskin.flags
     assert "reported_differs" in miskin.flags
 
