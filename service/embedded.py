@@ -12,6 +12,7 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from service.errors import GraphUnavailable
 
@@ -77,16 +78,23 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _ping(port: int, timeout: float = 0.5) -> str | None:
-    """Return None when a server answers PING and is not loading; else what it said."""
+def _client(port: int, timeout: float) -> Any:
+    """A redis client for one question to the server on port, without retries: the client's own (with
+    backoff) made a refused connection cost 3.8 s, paid by every start after a crash left a state file
+    behind; the callers poll."""
     import redis
     from redis.backoff import NoBackoff
     from redis.retry import Retry
 
-    # No retries: the client's own (with backoff) made a refused connection cost 3.8 s, paid by every
-    # start after a crash left a state file behind; the callers poll.
-    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=timeout, socket_connect_timeout=timeout,
-                         retry=Retry(NoBackoff(), 0))
+    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=timeout, socket_connect_timeout=timeout,
+                       retry=Retry(NoBackoff(), 0))
+
+
+def _ping(port: int, timeout: float = 0.5) -> str | None:
+    """Return None when a server answers PING and is not loading; else what it said."""
+    import redis
+
+    client = _client(port, timeout)
     try:
         client.ping()
         loading = client.info("persistence").get("loading", 0)
@@ -102,11 +110,8 @@ def _ping(port: int, timeout: float = 0.5) -> str | None:
 def _server_pid(port: int) -> int | None:
     """The process id of the server answering on port (INFO server), or None."""
     import redis
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
 
-    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2.0, socket_connect_timeout=2.0,
-                         retry=Retry(NoBackoff(), 0))
+    client = _client(port, 2.0)
     try:
         return int(client.info("server").get("process_id", 0)) or None
     except (redis.exceptions.RedisError, ValueError):

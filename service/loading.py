@@ -108,12 +108,12 @@ LEVEL_KEYS = ("tujuan", "sasaran", "program", "kegiatan", "sub_kegiatan")
 
 def plan_params(doc: PlanDocument) -> dict[str, Any]:
     """The parameters of write_plan for one document."""
-    pid = doc.plan.id
-    meta = doc.plan.model_dump(mode="json")
+    m = doc.plan
+    pid = m.id
+    meta = m.model_dump(mode="json")
     # when this version was written: lets readers cache what they derive from a plan (e.g. check counts)
     meta["loaded_at"] = datetime.now(UTC).isoformat(timespec="microseconds")
     # what the plans page searches, lower-cased once here instead of for every plan at every search
-    m = doc.plan
     meta["search_text"] = " ".join(x for x in (m.id, m.pemda, m.perangkat_daerah, m.title) if x).lower()
     # Flat lists: element properties per level (each level has its label), indikator properties, and
     # positions as lists of integers: indikator, edges and owners name their element (its seq in the
@@ -276,6 +276,10 @@ BATCH_PLANS = 64
 BATCH_ELEMENTS = 5_000
 
 
+# the parameters of write_plan that hold element positions (merge_params shifts them)
+ELEMENT_POSITIONS = frozenset({"indikator_of", "edge_child", "edge_parent", "owner_element"})
+
+
 def merge_params(params: list[dict[str, Any]]) -> dict[str, Any]:
     """The parameters of write_plan for several plans at once (each is still replaced whole).
 
@@ -300,16 +304,14 @@ def merge_params(params: list[dict[str, Any]]) -> dict[str, Any]:
     return merged
 
 
-ELEMENT_POSITIONS = frozenset({"indikator_of", "edge_child", "edge_parent", "owner_element"})
-
 
 class PlanWriter:
     """Writes plans in batches of whole plans, one statement per batch, and builds the next batch's rows
     while the engine executes the previous statement.
 
     A sender thread runs the statements in order; the caller's thread turns documents into rows. On two
-    cores the engine and Python then work at the same time (a national load: 89 s -> see
-    docs/benchmarks.md). At most `depth` statements wait, which bounds memory. A batch never splits a
+    cores the engine and Python then work at the same time (docs/benchmarks.md has the split of a
+    national load). At most `depth` statements wait, which bounds memory. A batch never splits a
     plan, so every plan is still visible whole or not at all. The first failing statement stops the
     writer: later batches are not sent, and add() or close() raises its error.
 
