@@ -264,12 +264,16 @@ def load_paths(store: GraphStore, paths: Iterable[Path | str],
     docs = read_plans(paths)
     # The documents live through the whole load; the collector's full passes over them cost as much as
     # the load itself at national scale (docs/benchmarks.md), so they are kept out of its passes meanwhile.
-    gc.freeze()
+    # Not where the process froze objects itself (a server after startup): unfreezing would free those too.
+    own_freeze = gc.get_freeze_count() == 0
+    if own_freeze:
+        gc.freeze()
     try:
         check_cross_plan(store, docs)
         return write_documents(store, docs, progress)
     finally:
-        gc.unfreeze()
+        if own_freeze:
+            gc.unfreeze()
 
 
 BATCH_PLANS = 64

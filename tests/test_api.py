@@ -119,3 +119,28 @@ def test_the_served_app_freezes_its_startup_objects(data_dir: Path, monkeypatch:
     finally:
         gc.unfreeze()
 
+
+def test_checks_cache_keeps_one_version_per_plan_and_a_bounded_number(seeded_store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pages' check reports are cached per plan version: a new version replaces the old one, and
+    the cache forgets the plans checked longest ago beyond its size."""
+    from types import SimpleNamespace
+
+    from service.config import Settings
+    from service.plans import get_plan
+    from service.web import routes
+
+    request = SimpleNamespace(app=SimpleNamespace(state=SimpleNamespace()))
+    settings = Settings(_env_file=None)
+    kotim = get_plan(seeded_store, "kotim-dinsos-2025")
+    first = routes._reports(request, seeded_store, [kotim], settings)["kotim-dinsos-2025"]  # type: ignore[arg-type]
+    assert routes._reports(request, seeded_store, [kotim], settings)["kotim-dinsos-2025"] is first  # type: ignore[arg-type]
+    newer = kotim.model_copy(update={"loaded_at": "2099-01-01T00:00:00+00:00"})
+    again = routes._reports(request, seeded_store, [newer], settings)["kotim-dinsos-2025"]  # type: ignore[arg-type]
+    assert again is not first and again.findings == first.findings
+    assert list(request.app.state.check_cache) == ["kotim-dinsos-2025"]
+    monkeypatch.setattr(routes, "CHECK_CACHE_PLANS", 2)
+    three = [get_plan(seeded_store, pid) for pid in ("bontang-dspm-iku", "buleleng-dinsos-2023", "kotim-pemda-2025")]
+    reports = routes._reports(request, seeded_store, three, settings)  # type: ignore[arg-type]
+    assert sorted(reports) == ["bontang-dspm-iku", "buleleng-dinsos-2023", "kotim-pemda-2025"]
+    assert list(request.app.state.check_cache) == ["buleleng-dinsos-2023", "kotim-pemda-2025"]
+

@@ -164,6 +164,21 @@ def test_plan_writer_sends_whole_plans_in_order(monkeypatch: pytest.MonkeyPatch)
     assert [x["id"] for x in w.written] == [d.plan.id for _, d in docs] and store.compacted
 
 
+def test_plan_writer_stops_when_the_caller_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error in the caller's block: what was queued is sent, the batch being gathered is not, the
+    sender thread ends, and nothing claims a finished load (no compaction)."""
+    from service import loading
+
+    monkeypatch.setattr(loading, "BATCH_PLANS", 2)
+    docs = _seed_docs()
+    store = _RecordingStore()
+    with pytest.raises(KeyboardInterrupt), loading.PlanWriter(store) as w:  # type: ignore[arg-type]
+        w.add(docs[:3])  # the first two plans are sent, the third waits for a batch
+        raise KeyboardInterrupt
+    assert not w._thread.is_alive() and not store.compacted
+    assert store.statements == [[docs[0][1].plan.id, docs[1][1].plan.id]]
+
+
 def test_plan_writer_stops_at_the_first_failing_statement(monkeypatch: pytest.MonkeyPatch) -> None:
     """Nothing after a failed statement is sent, the error reaches the caller, no compaction claims success."""
     from service import loading

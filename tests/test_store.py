@@ -227,6 +227,22 @@ def test_plans_sharing_a_statement_keep_their_own_edges_and_owners(store: GraphS
         len(e.parents) for _, d in docs for e in get_tree(store, d.plan.id).elements) == 144
 
 
+def test_a_load_leaves_objects_frozen_by_the_process_frozen(store: GraphStore, tmp_path: Path) -> None:
+    """load_paths keeps its documents out of the collector's passes, but in a process that froze its
+    own objects (pokin serve after startup) it leaves the freezing alone instead of undoing it."""
+    import gc
+
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        load_paths(store, [write_yaml(tmp_path / "p.yaml", PLAN)])
+        assert gc.get_freeze_count() == frozen > 0
+    finally:
+        gc.unfreeze()
+    load_paths(store, [write_yaml(tmp_path / "p.yaml", PLAN)])
+    assert gc.get_freeze_count() == 0
+
+
 def test_data_survives_restart(data_dir: Path, tmp_path: Path) -> None:
     s = open_store(make_settings(data_dir))
     try:

@@ -41,16 +41,25 @@ def _page(request: Request, template: str, **context: Any) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, template, {**base, **context})
 
 
+CHECK_CACHE_PLANS = 2_000  # check reports a server process keeps (one version of each plan)
+
+
 def _reports(request: Request, store: GraphStore, plans: list[Any], settings: Any) -> dict[str, CheckReport]:
     """Check reports of plans, cached per loaded version of each plan (plans are written whole); the
-    plans not in the cache are checked together, one query per rule for all of them."""
-    cache: dict[tuple[str, str | None], CheckReport] = request.app.state.__dict__.setdefault("check_cache", {})
-    version = {p.id: p.loaded_at for p in plans}
-    missing = [p.id for p in plans if (p.id, p.loaded_at) not in cache]
+    plans not in the cache are checked together, one query per rule for all of them. The cache keeps
+    the latest version of each plan and the plans checked most recently: browsing a national store
+    kept every report of every version before."""
+    cache: dict[str, tuple[str | None, CheckReport]] = request.app.state.__dict__.setdefault("check_cache", {})
+    missing = [p.id for p in plans if p.id not in cache or cache[p.id][0] != p.loaded_at]
     if missing:
+        version = {p.id: p.loaded_at for p in plans}
         for report in run_checks_many(store, missing, config_from_settings(settings)):
-            cache[(report.plan, version[report.plan])] = report
-    return {p.id: cache[(p.id, p.loaded_at)] for p in plans}
+            cache.pop(report.plan, None)  # re-inserted as the newest
+            cache[report.plan] = (version[report.plan], report)
+    found = {p.id: cache[p.id][1] for p in plans}
+    for oldest in list(cache)[: max(0, len(cache) - CHECK_CACHE_PLANS)]:
+        del cache[oldest]
+    return found
 
 
 def _report(request: Request, store: GraphStore, plan_id: str, settings: Any) -> CheckReport:
