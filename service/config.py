@@ -6,7 +6,7 @@ import os
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_NEO4J_PASSWORD = "pokin-dev-password"
@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     neo4j_database: str = "neo4j"
     pokin_data_dir: Path = _default_data_dir()
     pokin_graph: str = "pokin"  # graph name in the embedded engine
+    # query threads of the embedded engine when pokin starts it (default: one per CPU, less one)
+    pokin_engine_threads: int | None = Field(default=None, ge=1)
     pokin_query_timeout: float = 30.0  # seconds, for every query
     pokin_token: str | None = None  # required for writes through the API
     pokin_upload_limit: int = 2_000_000  # bytes: the largest plan file (request body) POST /api/plans accepts

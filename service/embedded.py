@@ -147,14 +147,29 @@ def _binaries() -> tuple[str, str]:
 PORT_ATTEMPTS = 3
 
 
-def _spawn(server: str, module: str, port: int, data_dir: Path) -> subprocess.Popen[bytes]:
+def default_threads() -> int:
+    """Engine threads when the settings name none: one per CPU this process may use, less one.
+
+    pokin's own Python needs a core beside the engine. On the 2-CPU benchmark machine one engine thread
+    served 16 API clients 20 % faster than two (the module's default, one per core), and a kabupaten
+    check took about as long (docs/benchmarks.md).
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 2
+    return max(1, cpus - 1)
+
+
+def _spawn(server: str, module: str, port: int, data_dir: Path, threads: int) -> subprocess.Popen[bytes]:
     args = [
         server,
         "--bind", "127.0.0.1",
         "--port", str(port),
         "--protected-mode", "yes",
         "--dir", str(data_dir),
-        "--loadmodule", module,
+        # Query threads (and GraphBLAS's OpenMP threads) of the graph module; see default_threads().
+        "--loadmodule", module, "THREAD_COUNT", str(threads), "OMP_THREAD_COUNT", str(threads),
         # Append-only with fsync every second lost no acknowledged write under kill -9
         # (measured); snapshots alone lost many. The RDB preamble keeps restarts fast
         # once the log has been compacted with BGREWRITEAOF.
@@ -182,8 +197,9 @@ def _port_was_taken(log: Path, offset: int) -> bool:
         return False
 
 
-def start(data_dir: Path, wait: float = 120.0) -> EmbeddedServer:
-    """Reuse the server already running on data_dir, or start one; wait until its data is loaded.
+def start(data_dir: Path, wait: float = 120.0, threads: int | None = None) -> EmbeddedServer:
+    """Reuse the server already running on data_dir, or start one with `threads` query threads
+    (default_threads() when None); wait until its data is loaded.
 
     Raises:
         GraphUnavailable: the server could not be started or did not finish loading in time.
@@ -207,7 +223,7 @@ def start(data_dir: Path, wait: float = 120.0) -> EmbeddedServer:
             # The port is free when chosen, but another process may take it before the server binds it.
             port = _free_port()
             log_at = log.stat().st_size if log.exists() else 0
-            proc = _spawn(server, module, port, data_dir)
+            proc = _spawn(server, module, port, data_dir, threads or default_threads())
             try:
                 _wait_ready(port, wait, data_dir, proc)
                 break

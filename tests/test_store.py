@@ -317,6 +317,66 @@ def test_a_port_taken_between_choosing_and_binding_is_chosen_again(data_dir: Pat
     assert "Address already in use" in (data_dir / embedded.LOG_FILE).read_text()
 
 
+def test_the_engine_runs_the_configured_query_threads(data_dir: Path) -> None:
+    s = open_store(make_settings(data_dir, pokin_engine_threads=3))
+    try:
+        assert s.read("list_plans") == []
+    finally:
+        s.close()
+    log = (data_dir / embedded.LOG_FILE).read_text()
+    assert "Thread pool created, using 3 threads" in log and "Maximum number of OpenMP threads set to 3" in log
+
+
+def test_default_engine_threads_leave_a_cpu_to_pokin() -> None:
+    assert embedded.default_threads() == max(1, len(os.sched_getaffinity(0)) - 1)
+
+
+def _drop_clients(s: GraphStore) -> None:
+    """Have the engine close every client connection, as a restarted or idle-closing server would."""
+    s.engine._db.connection.execute_command("CLIENT", "KILL", "TYPE", "normal")  # type: ignore[attr-defined]
+
+
+def test_a_read_on_a_connection_the_engine_closed_is_sent_again(store: GraphStore, tmp_path: Path) -> None:
+    load_paths(store, [write_yaml(tmp_path / "p.yaml", PLAN)])
+    assert store.read("get_plans_exist", plan_ids=["demo"]) == [{"id": "demo"}]
+    _drop_clients(store)
+    assert store.read("get_plans_exist", plan_ids=["demo"]) == [{"id": "demo"}]
+
+
+def test_a_write_on_a_connection_the_engine_closed_is_not_sent_again(store: GraphStore, tmp_path: Path) -> None:
+    """The engine may have run a write whose reply was lost, so pokin reports it instead of repeating it."""
+    from service.errors import GraphUnavailable
+
+    load_paths(store, [write_yaml(tmp_path / "p.yaml", PLAN)])
+    _drop_clients(store)
+    with pytest.raises(GraphUnavailable):
+        store.query("delete_plan", plan_id="demo")
+    assert store.read("get_plans_exist", plan_ids=["demo"]) == [{"id": "demo"}]  # the next statement gets a new connection
+
+
+def test_threads_read_on_their_own_connections(store: GraphStore, tmp_path: Path) -> None:
+    """Each thread keeps a connection of its own: concurrent reads get their own replies."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    ids = [f"demo-{k}" for k in range(6)]
+    for k, pid in enumerate(ids):
+        write_yaml(tmp_path / f"{pid}.yaml", {**PLAN, "plan": {**PLAN["plan"], "id": pid}})
+    load_paths(store, [tmp_path])
+
+    together = threading.Barrier(len(ids))
+
+    def reads(pid: str) -> tuple[set[str], int]:
+        together.wait(timeout=30)  # all six at once, each in its own thread
+        got = {r["id"] for _ in range(40) for r in store.read("list_plan_elements", plan_id=pid)} | {
+            r["id"] for _ in range(40) for r in store.read("get_plans_exist", plan_ids=[pid])}
+        return got, id(store.engine._local.conn)  # type: ignore[attr-defined]
+
+    with ThreadPoolExecutor(max_workers=len(ids)) as pool:
+        results = list(pool.map(reads, ids))
+    assert [got for got, _ in results] == [{"t", "p", pid} for pid in ids]
+    assert len({conn for _, conn in results}) == len(ids)
+
+
 def test_second_process_reuses_the_running_server(data_dir: Path, tmp_path: Path) -> None:
     first = open_store(make_settings(data_dir))
     try:
