@@ -54,18 +54,24 @@ def element_uid(store: GraphStore, plan_id: str, node: str) -> str:
 
 def trace(store: GraphStore, plan_id: str, node: str) -> Trace:
     """Raises: NotFound when the plan or element is not loaded."""
-    uid = element_uid(store, plan_id, node)
-    rows = store.read("trace_paths_up", uid=uid)
-    uids = sorted({s["uid"] for r in rows for s in r["path"]})
-    ind: dict[str, list[dict[str, Any]]] = {}
-    for r in store.read("get_element_indikator", uids=uids):
-        i = indikator_out(r["indikator"])
-        ind.setdefault(r["element_uid"], []).append(
-            {"name": i.name, "satuan": i.satuan, "target": {y: n.raw for y, n in sorted(i.target.items())}})
-    paths = [[TraceStep(**s, indikator=ind.get(s["uid"], [])) for s in r["path"]] for r in rows]
+    uid = node if "/" in node else f"{plan_id}/{node}"
+    rows = store.read("trace_paths_up", uid=uid)  # each step with its indikator: one query, not two
+    if not rows:
+        element_uid(store, plan_id, node)  # raises NotFound; an element has at least the path of itself
+    steps: dict[str, list[dict[str, Any]]] = {}  # each element's indikator once, however many paths it is on
+    for r in rows:
+        for s in r["path"]:
+            if s["uid"] not in steps:
+                steps[s["uid"]] = [_trace_indikator(i) for i in sorted(s["indikator"], key=lambda i: i["seq"])]
+    paths = [[TraceStep(**{**s, "indikator": steps[s["uid"]]}) for s in r["path"]] for r in rows]
     sub = [
         SubtreeNode(**{k: r["element"].get(k) for k in ("uid", "plan", "id", "level", "statement", "pagu")},
                     parents=sorted(local_ref(plan_id, p) for p in r["parents"]), n_indikator=r["n_indikator"])
         for r in store.read("trace_subtree_down", uid=uid)
     ]
     return Trace(plan=plan_id, node=node, paths=paths, reaches=sorted({p[-1].level for p in paths}), subtree=sub)
+
+
+def _trace_indikator(row: dict[str, Any]) -> dict[str, Any]:
+    i = indikator_out(row)
+    return {"name": i.name, "satuan": i.satuan, "target": {y: n.raw for y, n in sorted(i.target.items())}}

@@ -58,7 +58,6 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "write_plan": plan_params(PlanDocument.model_validate(PLAN)),
     "trace_paths_up": {"uid": "demo/p"},
     "trace_subtree_down": {"uid": "demo/t"},
-    "get_element_indikator": {"uids": ["demo/t", "demo/p"]},
     "impact_removed": {"cuts": ["demo/p"]},
     "impact_ancestors": {"cuts": ["demo/p"]},
     "budget_by_element": {"plan_id": "demo", "level": "tujuan"},

@@ -281,7 +281,7 @@ def _real_reads(store: GraphStore) -> list[tuple[str, dict[str, Any]]]:
     per_query: dict[str, dict[str, Any]] = {
         "get_plan_tree": one, "get_plan": one, "get_plan_summary": one, "list_plans": {}, "list_plan_elements": one,
         "list_jabatan": one, "get_external_ancestors": one, "budget_by_element": {"plan_id": plan, "level": "program"},
-        "get_element": {"uid": uids[-1]}, "get_element_indikator": {"uids": uids},
+        "get_element": {"uid": uids[-1]},
         "impact_removed": {"cuts": uids[:3]}, "impact_ancestors": {"cuts": uids[-3:]},
         "get_plans_exist": {"plan_ids": plans},
     }
