@@ -8,22 +8,35 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 
 from service.config import Settings
 from service.errors import PokinError
 from service.store import GraphStore
 
 
-def get_store(request: Request) -> GraphStore:
+# Async, though they wait for nothing: FastAPI runs a sync dependency in its thread pool, one hop per
+# request (about 50 us of CPU each, measured on the trace and impact routes).
+async def get_store(request: Request) -> GraphStore:
     return request.app.state.store
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
 StoreDep = Annotated[GraphStore, Depends(get_store)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def model_json(model: BaseModel) -> Response:
+    """The model as the JSON FastAPI would send for it, serialized in the endpoint's own thread.
+
+    A sync endpoint that returns a model has FastAPI validate it again in another hop through the thread
+    pool before serializing it; returning a Response skips both (the route names the model in
+    `response_model=` for the API docs). Measured on the trace and impact routes: about 100 us of CPU.
+    """
+    return Response(model.model_dump_json(), media_type="application/json")
 
 
 class WritesDisabled(PokinError):

@@ -4,28 +4,28 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from service import alignment, capaian, checks, impact
 from service.config import Settings
-from service.deps import SettingsDep, StoreDep
+from service.deps import SettingsDep, StoreDep, model_json
 from service.plans import get_tree
 from service.store import GraphStore
 
 router = APIRouter(prefix="/api/plans", tags=["analysis"])
 
 
-@router.get("/{plan_id}/nodes/{node}/trace")
-def trace(plan_id: str, node: str, store: StoreDep) -> alignment.Trace:
+@router.get("/{plan_id}/nodes/{node}/trace", response_model=alignment.Trace)
+def trace(plan_id: str, node: str, store: StoreDep) -> Response:
     """Every path from the element up to the tujuan (and into other plans), and the subtree below it."""
-    return alignment.trace(store, plan_id, node)
+    return model_json(alignment.trace(store, plan_id, node))
 
 
-@router.get("/{plan_id}/impact")
+@router.get("/{plan_id}/impact", response_model=impact.ImpactResult)
 def impact_of_cut(plan_id: str, store: StoreDep,
-                  cut: Annotated[list[str], Query(description="element id to cut; repeat for several")]) -> impact.ImpactResult:
+                  cut: Annotated[list[str], Query(description="element id to cut; repeat for several")]) -> Response:
     """What a cut removes, which ancestors lose support, indikator and jabatan left without anything to show."""
-    return impact.impact(store, plan_id, cut)
+    return model_json(impact.impact(store, plan_id, cut))
 
 
 class ChecksOut(checks.BaseModel):
