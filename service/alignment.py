@@ -55,19 +55,21 @@ def element_uid(store: GraphStore, plan_id: str, node: str) -> str:
 def trace(store: GraphStore, plan_id: str, node: str) -> Trace:
     """Raises: NotFound when the plan or element is not loaded."""
     uid = node if "/" in node else f"{plan_id}/{node}"
-    rows = store.read("trace_paths_up", uid=uid)  # each step with its indikator: one query, not two
+    rows = store.read("trace_rows", uid=uid)  # paths up (each step with its indikator) and the subtree: one query
     if not rows:
         element_uid(store, plan_id, node)  # raises NotFound; an element has at least the path of itself
+    ups = sorted((r for r in rows if r["part"] == "path"), key=lambda r: (r["hops"], r["top_uid"]))
+    below = sorted((r for r in rows if r["part"] == "below"), key=lambda r: (r["element"]["plan"], r["element"]["seq"]))
     steps: dict[str, list[dict[str, Any]]] = {}  # each element's indikator once, however many paths it is on
-    for r in rows:
+    for r in ups:
         for s in r["path"]:
             if s["uid"] not in steps:
                 steps[s["uid"]] = [_trace_indikator(i) for i in sorted(s["indikator"], key=lambda i: i["seq"])]
-    paths = [[TraceStep(**{**s, "indikator": steps[s["uid"]]}) for s in r["path"]] for r in rows]
+    paths = [[TraceStep(**{**s, "indikator": steps[s["uid"]]}) for s in r["path"]] for r in ups]
     sub = [
         SubtreeNode(**{k: r["element"].get(k) for k in ("uid", "plan", "id", "level", "statement", "pagu")},
                     parents=sorted(local_ref(plan_id, p) for p in r["parents"]), n_indikator=r["n_indikator"])
-        for r in store.read("trace_subtree_down", uid=uid)
+        for r in below
     ]
     return Trace(plan=plan_id, node=node, paths=paths, reaches=sorted({p[-1].level for p in paths}), subtree=sub)
 

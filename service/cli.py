@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -73,12 +74,17 @@ def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     load: Annotated[list[Path] | None, typer.Option("--load", help="plan files or folders to load first")] = None,
-    workers: Annotated[int, typer.Option(min=1, help="server processes (up to one per CPU core); they share one graph store")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="server processes; they share one graph store, whose engine gets "
+                                                     "the CPUs they leave (see POKIN_ENGINE_THREADS)")] = 1,
 ) -> None:
     """Run the web explorer and JSON API."""
     import uvicorn
 
+    from service.embedded import default_threads
     from service.main import serve_app
+
+    if workers > 1:  # one CPU per server process, the rest to the engine this one starts (unless set)
+        os.environ.setdefault("POKIN_ENGINE_THREADS", str(default_threads(processes=workers)))
 
     if load:
         try:

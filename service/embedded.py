@@ -147,8 +147,9 @@ def _binaries() -> tuple[str, str]:
 PORT_ATTEMPTS = 3
 
 
-def default_threads() -> int:
-    """Engine threads when the settings name none: one per CPU this process may use, less one.
+def default_threads(processes: int = 1) -> int:
+    """Engine threads when the settings name none: one per CPU this process may use, less one for each
+    pokin process that will use the engine (`pokin serve --workers N`), and at least one.
 
     pokin's own Python needs a core beside the engine. On the 2-CPU benchmark machine one engine thread
     served 16 API clients 20 % faster than two (the module's default, one per core), and a kabupaten
@@ -158,7 +159,7 @@ def default_threads() -> int:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cpus = os.cpu_count() or 2
-    return max(1, cpus - 1)
+    return max(1, cpus - processes)
 
 
 def _spawn(server: str, module: str, port: int, data_dir: Path, threads: int) -> subprocess.Popen[bytes]:

@@ -74,7 +74,8 @@ def impact(store: GraphStore, plan_id: str, cuts: list[str]) -> ImpactResult:
     if not cuts:
         raise QueryError("name at least one element to cut (cut=ELEMENT_ID)")
     cut_uids = sorted({c if "/" in c else f"{plan_id}/{c}" for c in cuts})
-    down = store.read("impact_removed", cuts=cut_uids)
+    rows = store.read("impact_rows", cuts=cut_uids, plan_id=plan_id)  # three parts, one round trip
+    down = [{**r, "parents": r["links"]} for r in rows if r["part"] == "removed"]
     missing = set(cut_uids) - {r["element"]["uid"] for r in down}  # the cut elements come back themselves
     if missing:
         first = sorted(missing)[0]
@@ -84,7 +85,7 @@ def impact(store: GraphStore, plan_id: str, cuts: list[str]) -> ImpactResult:
     down_removed = [r for r in down if r["element"]["uid"] in removed]
     tops = _topmost_budgeted(down, removed)
 
-    ups = store.read("impact_ancestors", cuts=cut_uids)
+    ups = [{**r, "children": r["links"]} for r in rows if r["part"] == "ancestor"]
     anc = {r["element"]["uid"]: r for r in ups if r["element"]["uid"] not in removed}
     # Support after the cut, bottom-up: an ancestor with contributors before is left without
     # support when each of them is removed or itself left without support.
@@ -135,11 +136,11 @@ def impact(store: GraphStore, plan_id: str, cuts: list[str]) -> ImpactResult:
     for uid, r in anc.items():
         for c in r["above_cuts"]:
             below.setdefault(uid, set()).add(c)
-    sasaran_rows = store.read("budget_by_element", plan_id=plan_id, level="sasaran")
+    sasaran_rows = sorted((r for r in rows if r["part"] == "sasaran"), key=lambda r: r["element"]["seq"])
     removed_below_cut = {c: _descendants_in(down_removed, c) for c in cut_uids}
     sasaran = []
-    for s in sasaran_rows:
-        before = int(s["anggaran"] or 0)
+    for r in sasaran_rows:
+        s, before = r["element"], int(r["anggaran"] or 0)
         cuts_below = below.get(s["uid"], set()) | ({s["uid"]} if s["uid"] in cut_uids else set())
         moved_uids = set().union(*(removed_below_cut[c] for c in cuts_below)) if cuts_below else set()
         moved = sum(v for u, v in tops.items() if u in moved_uids)

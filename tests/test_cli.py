@@ -74,7 +74,7 @@ def test_load_refuses_a_bad_file_and_writes_nothing(tmp_path: Path) -> None:
 
 def test_serve_with_two_workers_shares_one_engine(seeded_dir: Path) -> None:
     """`pokin serve --workers 2`: two server processes answer from the one engine the serving process
-    owns; stopping the server stops the engine too."""
+    owns, which gets the CPUs they leave; stopping the server stops the engine too."""
     import signal
     import socket
     import time
@@ -86,6 +86,9 @@ def test_serve_with_two_workers_shares_one_engine(seeded_dir: Path) -> None:
         port = s.getsockname()[1]
     env = {**os.environ, "POKIN_DATA_DIR": str(seeded_dir)}
     env.pop("NEO4J_URI", None)
+    env.pop("POKIN_ENGINE_THREADS", None)
+    log = seeded_dir / "server.log"
+    log_at = log.stat().st_size if log.exists() else 0
     proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve", "--port", str(port), "--workers", "2"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     state = seeded_dir / "server.json"
@@ -103,6 +106,8 @@ def test_serve_with_two_workers_shares_one_engine(seeded_dir: Path) -> None:
         children = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(proc.pid)], capture_output=True, text=True).stdout
         workers = [line for line in children.splitlines() if "multiprocessing.spawn" in line]  # how uvicorn starts them
         assert f"{engine_pid} " in children and len(workers) == 2, children  # the engine is the serving process's
+        threads = max(1, len(os.sched_getaffinity(0)) - 2)
+        assert f"Thread pool created, using {threads} threads" in log.read_text()[log_at:]
         for _ in range(20):  # new connections, spread over both workers
             r = httpx.get(f"http://127.0.0.1:{port}/api/plans", timeout=5)
             assert r.status_code == 200 and len(r.json()) == 7

@@ -280,13 +280,13 @@ def _real_reads(store: GraphStore) -> list[tuple[str, dict[str, Any]]]:
     one = {"plan_id": plan}
     per_query: dict[str, dict[str, Any]] = {
         "get_plan_tree": one, "get_plan": one, "get_plan_summary": one, "list_plans": {}, "list_plan_elements": one,
-        "list_jabatan": one, "get_external_ancestors": one, "budget_by_element": {"plan_id": plan, "level": "program"},
+        "list_jabatan": one, "get_external_ancestors": one,
         "get_element": {"uid": uids[-1]},
-        "impact_removed": {"cuts": uids[:3]}, "impact_ancestors": {"cuts": uids[-3:]},
+        "impact_rows": {"cuts": uids[:3], "plan_id": plan},
         "get_plans_exist": {"plan_ids": plans},
     }
     reads = [(name, params) for name, params in per_query.items() if name in store.queries]
-    reads += [("trace_paths_up", {"uid": u}) for u in uids[-5:]] + [("trace_subtree_down", {"uid": u}) for u in uids[:5]]
+    reads += [("trace_rows", {"uid": u}) for u in uids[-5:] + uids[:5]]
     for name, q in sorted(store.queries.items()):  # the checks, whatever parameters they take now
         if name.startswith("check_") and q.params <= {"plan_id", "plan_ids"}:
             reads.append((name, {p: (plans if p == "plan_ids" else plan) for p in q.params}))
