@@ -16,8 +16,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 from service.errors import NotFound
-from service.models import IndikatorOut
-from service.plans import indikator_out, local_ref
+from service.plans import local_ref
 from service.store import GraphStore
 from service.values import format_rupiah
 
@@ -79,6 +78,9 @@ def config_from_settings(settings: Any) -> dict[str, Any]:
 PREFETCH_THREADS = 2
 # queries a rule reads besides the one it names (prefetched with it)
 READS_ALSO: dict[str, tuple[str, ...]] = {"check_nomenklatur_facts": ("check_nomenklatur_parents",)}
+# The queries whose rows take the rules longest to work through (half of a kabupaten check's Python):
+# sent first, and their rules run first, while the engine computes the other rules' rows.
+READ_FIRST = ("check_capaian_facts", "check_nomenklatur_facts", "check_nomenklatur_parents")
 
 
 @dataclass
@@ -92,23 +94,24 @@ class Context:
     store: GraphStore
     plan_ids: list[str]
     config: dict[str, Any]
-    _rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
-    _pending: dict[str, Future[list[dict[str, Any]]]] = field(default_factory=dict, repr=False)
+    _rows: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict, repr=False)
+    _pending: dict[tuple[str, str], Future[list[dict[str, Any]]]] = field(default_factory=dict, repr=False)
 
     def rows(self, query: str, **params: Any) -> list[dict[str, Any]]:
-        if params:
-            return self.store.read(query, plan_ids=self.plan_ids, **params)
-        if query not in self._rows:
-            pending = self._pending.pop(query, None)
-            self._rows[query] = pending.result() if pending else self.store.read(query, plan_ids=self.plan_ids)
-        return self._rows[query]
+        """The rows of `query` over the context's plans (with `params` besides), read once per check."""
+        key = (query, repr(sorted(params.items())))
+        if key not in self._rows:
+            pending = self._pending.pop(key, None)
+            self._rows[key] = pending.result() if pending else self.store.read(query, plan_ids=self.plan_ids, **params)
+        return self._rows[key]
 
-    def prefetch(self, pool: ThreadPoolExecutor, queries: Iterable[str]) -> None:
-        """Start the given parameterless queries in `pool`; rows() then waits for each one's rows. The
-        engine runs queries on all its threads while the rules work on what has arrived."""
-        for q in queries:
-            if q not in self._rows and q not in self._pending:
-                self._pending[q] = pool.submit(self.store.read, q, plan_ids=self.plan_ids)
+    def prefetch(self, pool: ThreadPoolExecutor, queries: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Start the given (query, params) in `pool`; rows() then waits for each one's rows, so the engine
+        computes the next rows while the rules work on what has arrived."""
+        for q, params in queries:
+            key = (q, repr(sorted(params.items())))
+            if key not in self._rows and key not in self._pending:
+                self._pending[key] = pool.submit(self.store.read, q, plan_ids=self.plan_ids, **params)
 
 
 @dataclass(frozen=True)
@@ -119,6 +122,8 @@ class Rule:
     explain_en: str
     query: str  # the named query in cypher/ behind the rule
     run: Callable[[Context, Rule], list[Finding]]
+    # the query's parameters besides plan_ids, from the configuration (so it can be sent ahead)
+    params: Callable[[Context], dict[str, Any]] = lambda ctx: {}
 
     def finding(self, ctx: Context, plan: str, node_ids: list[str], message: str, **values: Any) -> Finding:
         severity = ctx.config.get("severity", {}).get(self.id, self.severity)
@@ -132,11 +137,13 @@ class Rule:
 RULES: dict[str, Rule] = {}
 
 
-def rule(id: str, severity: Severity, explain_id: str, explain_en: str, query: str):
-    """Register a check; the decorated function returns the findings over the context's plans."""
+def rule(id: str, severity: Severity, explain_id: str, explain_en: str, query: str,
+         params: Callable[[Context], dict[str, Any]] | None = None):
+    """Register a check; the decorated function returns the findings over the context's plans, reading
+    `query` with `params(ctx)` besides the plans (ctx.rows(query, **params(ctx)))."""
 
     def register(fn: Callable[[Context, Rule], list[Finding]]) -> Callable[[Context, Rule], list[Finding]]:
-        RULES[id] = Rule(id, severity, explain_id, explain_en, query, fn)
+        RULES[id] = Rule(id, severity, explain_id, explain_en, query, fn, *([params] if params else []))
         return fn
 
     return register
@@ -213,15 +220,18 @@ def _words(ctx: Context, key: str) -> list[str]:
     return [w.strip().casefold() for w in ctx.config[key]]
 
 
+def _unit_params(ctx: Context) -> dict[str, Any]:
+    return {"count_words": _words(ctx, "count_words"), "proportion_words": _words(ctx, "proportion_words"),
+            "percent_units": _words(ctx, "percent_units")}
+
+
 @rule("unit_mismatch", "warning",
       "Satuan bertentangan dengan nama indikator ('Persentase ...' dengan satuan jumlah, 'Jumlah ...' dengan %).",
       "Unit contradicts the indikator's name ('Persentase ...' with a count unit, 'Jumlah ...' with %).",
-      "check_unit_mismatch")
+      "check_unit_mismatch", params=_unit_params)
 def _unit_mismatch(ctx: Context, r: Rule) -> list[Finding]:
-    pct = _words(ctx, "percent_units")
     out = []
-    for row in ctx.rows("check_unit_mismatch", count_words=_words(ctx, "count_words"),
-                        proportion_words=_words(ctx, "proportion_words"), percent_units=pct):
+    for row in ctx.rows("check_unit_mismatch", **_unit_params(ctx)):
         units = sorted(set(row["units"]))
         if row["has_pct"]:
             message = f"'{row['indikator']}' names a count but its unit is %"
@@ -242,19 +252,25 @@ def _repeated(ctx: Context, r: Rule) -> list[Finding]:
             for row in ctx.rows("check_repeated_indikator")]
 
 
+def _measure_words(ctx: Context) -> list[str]:
+    from service.values import text_key
+
+    return [text_key(w) for w in ctx.config["measure_words"]]
+
+
+def _compound_params(ctx: Context) -> dict[str, Any]:
+    return {"first_words": sorted({w.split(" ")[0] for w in _measure_words(ctx)})}
+
+
 @rule("compound_indikator", "warning",
       "Satu indikator memuat dua ukuran yang digabung dengan 'dan'.",
       "One indikator names two measures joined by 'dan'.",
-      "check_compound_indikator")
+      "check_compound_indikator", params=_compound_params)
 def _compound(ctx: Context, r: Rule) -> list[Finding]:
-    from service.values import text_key
-
-    words = [text_key(w) for w in ctx.config["measure_words"]]
-    alternatives = "|".join(re.escape(w) for w in words)
+    alternatives = "|".join(re.escape(w) for w in _measure_words(ctx))
     pattern = re.compile(rf"^({alternatives}) (.* )?dan ({alternatives})( |$)")  # on name_key: one space between words
-    first = sorted({w.split(" ")[0] for w in words})
     return [r.finding(ctx, row["plan"], [row["id"]], f"two measures in one indikator: {row['indikator']}", indikator=row["indikator"])
-            for row in ctx.rows("check_compound_indikator", first_words=first) if pattern.search(row["name_key"])]
+            for row in ctx.rows("check_compound_indikator", **_compound_params(ctx)) if pattern.search(row["name_key"])]
 
 
 # ---- budget ---------------------------------------------------------------------------------
@@ -468,18 +484,21 @@ simple_rule("no_owner", "warning",
      "check_no_owner", lambda r: f"{_lvl(r['level'])} has no owner: {r['statement']}")
 
 
+def _owner_params(ctx: Context) -> dict[str, Any]:
+    return {"allowed": [f"{level}/{j}" for level, js in ctx.config["owner_levels"].items() for j in js]}
+
+
 @rule("owner_level", "warning",
       "Tingkat jabatan pemilik tidak sesuai dengan tingkat elemen.",
       "The owner's jabatan level does not fit the element's level.",
-      "check_owner_level")
+      "check_owner_level", params=_owner_params)
 def _owner_level(ctx: Context, r: Rule) -> list[Finding]:
     allowed = ctx.config["owner_levels"]
-    pairs = [f"{level}/{j}" for level, js in allowed.items() for j in js]
     return [r.finding(ctx, row["plan"], [row["id"]],
                       f"{_lvl(row['level'])} owned by {row['jabatan_name']} ({_lvl(row['jabatan_level'])}); expected "
                       f"{' or '.join(_lvl(x) for x in allowed.get(row['level'], []))}",
                       level=row["level"], jabatan=row["jabatan"], jabatan_level=row["jabatan_level"])
-            for row in ctx.rows("check_owner_level", allowed=pairs)]
+            for row in ctx.rows("check_owner_level", **_owner_params(ctx))]
 
 
 # ---- capaian --------------------------------------------------------------------------------------
@@ -496,8 +515,9 @@ def capaian_rows(ctx: Context) -> list[tuple[str, Any]]:
                                            "realistic": tuple(ctx.config.get("capaian_bounds", config.realistic))})
         cached = []
         for row in ctx.rows("check_capaian_facts"):
-            ind: IndikatorOut = indikator_out({**row, "id": row["indikator_id"]})
-            cached.extend((row["plan"], c) for c in capaian.indikator_rows(row["id"], row["statement"], [ind], config))
+            ind = capaian.IndikatorView.of({**row, "id": row["indikator_id"]})
+            cached.extend((row["plan"], c) for c in capaian.capaian_rows(row["id"], row["statement"], [ind], config,
+                                                                          with_predikat=False))
         ctx.__dict__["_capaian"] = cached
     return cached
 
@@ -566,12 +586,13 @@ def run_checks_many(store: GraphStore, plan_ids: list[str], config: dict[str, An
     config = config or load_config()
     ctx = Context(store, plan_ids, config)
     by_plan: dict[str, list[Finding]] = {p: [] for p in plan_ids}
-    rules = [r for rid, r in RULES.items() if not only or rid in only]
-    # The rules' queries, in the order the rules read them, run two at a time while the rules work:
-    # the engine has two threads, and Python turns one reply into findings while the next is computed.
+    first = {q: k for k, q in enumerate(READ_FIRST)}
+    rules = sorted((r for rid, r in RULES.items() if not only or rid in only), key=lambda r: first.get(r.query, len(first)))
+    # Every query is sent ahead, two at a time, in the order the rules read them: Python turns one reply
+    # into findings while the engine computes the next rows.
     with ThreadPoolExecutor(max_workers=PREFETCH_THREADS, thread_name_prefix="pokin-check") as pool:
-        ctx.prefetch(pool, [q for r in rules for q in (r.query, *READS_ALSO.get(r.query, ()))
-                            if store.queries[q].params == {"plan_ids"}])  # the others take configuration
+        ctx.prefetch(pool, [(q, r.params(ctx) if q == r.query else {})
+                            for r in rules for q in (r.query, *READS_ALSO.get(r.query, ()))])
         try:
             for r in rules:
                 for f in r.run(ctx, r):

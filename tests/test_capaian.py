@@ -294,6 +294,43 @@ def test_tree_from_document_reads_like_the_store(buleleng_tree: PlanTree) -> Non
 
 
 @pytest.mark.unit
+def test_rows_from_stored_values_equal_the_models(config: CapaianConfig) -> None:
+    """The checks compute capaian from the stored indikator rows without pydantic (IndikatorView,
+    capaian_rows): the same rows as the API's models, predikat aside."""
+    from service.capaian import IndikatorView, capaian_rows, indikator_rows
+    from service.loading import indikator_row
+
+    # Buleleng 2023 (the one seed with realisasi) and every kind of value: ranges, malformed figures,
+    # units that differ, no polaritas, negatif, a reported capaian, a realisasi with no target.
+    made = PlanDocument.model_validate({
+        "plan": {"id": "made", "pemda": "Kabupaten Demo", "perangkat_daerah": "Dinas Sosial", "tahun": 2024,
+                 "kind": "pohon_kinerja"},
+        "elements": [{"id": "s", "level": "sasaran", "statement": "Menurunnya angka kemiskinan", "indikator": [
+            {"name": "Persentase penduduk miskin", "polaritas": "positif", "target": {2024: "5,15%", 2025: "5%"},
+             "realisasi": {2024: "5,85%"}, "capaian": {2024: "113,59%"}},
+            {"name": "Indeks kepuasan", "target": {2024: "80-90"}, "realisasi": {2024: "95"}},
+            {"name": "Jumlah kasus", "polaritas": "negatif", "target": {2024: "12 kasus"}, "realisasi": {2024: "30 orang"}},
+            {"name": "Pagu terserap", "target": {2024: "1.2345,6"}, "realisasi": {2024: "-"}},
+            {"name": "Nilai SAKIP", "polaritas": "range", "target": {2024: "70"}, "realisasi": {2024: "65", 2025: "70"}},
+        ]}],
+    })
+    compared = {}
+    for _, doc in [*read_plans([BULELENG_2023]), (None, made)]:
+        tree = tree_from_document(doc)
+        compared[doc.plan.id] = 0
+        for el, tree_el in zip(doc.elements, tree.elements, strict=True):
+            models = indikator_rows(tree_el.id, tree_el.statement, tree_el.indikator, config)
+            views = [IndikatorView.of(indikator_row(doc.plan.id, el, k, ind)) for k, ind in enumerate(el.indikator)]
+            lean = capaian_rows(tree_el.id, tree_el.statement, views, config, with_predikat=False)
+            assert len(lean) == len(models)
+            for m, r in zip(models, lean, strict=True):
+                got = {**r._asdict(), "target": r.target._asdict(), "realisasi": r.realisasi._asdict()}
+                assert got == {**m.model_dump(), "predikat": None}
+                compared[doc.plan.id] += 1
+    assert compared == {"buleleng-dinsos-2023": 7, "made": 5}
+
+
+@pytest.mark.unit
 def test_buleleng_2023_indicators(buleleng_tree: PlanTree, config: CapaianConfig) -> None:
     report = plan_capaian(buleleng_tree, config)
     assert report.plan == "buleleng-dinsos-2023" and report.scale == "permendagri86"

@@ -355,7 +355,7 @@ def test_threads_read_on_their_own_connections(store: GraphStore, tmp_path: Path
     from concurrent.futures import ThreadPoolExecutor
 
     ids = [f"demo-{k}" for k in range(6)]
-    for k, pid in enumerate(ids):
+    for pid in ids:
         write_yaml(tmp_path / f"{pid}.yaml", {**PLAN, "plan": {**PLAN["plan"], "id": pid}})
     load_paths(store, [tmp_path])
 
