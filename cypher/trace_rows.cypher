@@ -2,7 +2,8 @@
 // of two). No row at all: the element does not exist (it always has the path of itself alone).
 // 'path': every path from the element up to a top element (one with no parent), across plans, as a
 //   list of steps {uid, plan, id, level, statement, indikator} starting at the element, each step with
-//   its indikator as stored (unordered: the caller sorts them by seq); `hops` and `top_uid` to order by.
+//   its indikator's name, satuan, seq and values_json (unordered: the caller sorts them by seq); `hops`
+//   and `top_uid` to order by.
 //   The steps are unwound before reading their indikator: a pattern comprehension inside a list
 //   comprehension over nodes(p) matched every indikator of the graph on the embedded engine.
 // 'below': everything below the element (its contributors, recursively), each once as `element` (with
@@ -13,7 +14,7 @@ WHERE NOT (top)-[:CONTRIBUTES_TO]->()
 WITH p, length(p) AS hops, top.uid AS top_uid
 UNWIND range(0, hops) AS k
 WITH p, hops, top_uid, k, nodes(p)[k] AS x
-WITH p, hops, top_uid, k, x {.uid, .plan, .id, .level, .statement, indikator: [(x)-[:MEASURED_BY]->(i:Indikator) | i {.*}]} AS step
+WITH p, hops, top_uid, k, x {.uid, .plan, .id, .level, .statement, indikator: [(x)-[:MEASURED_BY]->(i:Indikator) | i {.name, .satuan, .seq, .values_json}]} AS step
 ORDER BY k
 WITH p, hops, top_uid, collect(step) AS path
 RETURN 'path' AS part, path, hops, top_uid, null AS element, [] AS parents, 0 AS n_indikator

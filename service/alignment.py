@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from pydantic import BaseModel
 
 from service.errors import NotFound
-from service.plans import indikator_out, local_ref
+from service.plans import local_ref
 from service.store import GraphStore
 
 
@@ -75,5 +76,7 @@ def trace(store: GraphStore, plan_id: str, node: str) -> Trace:
 
 
 def _trace_indikator(row: dict[str, Any]) -> dict[str, Any]:
-    i = indikator_out(row)
-    return {"name": i.name, "satuan": i.satuan, "target": {y: n.raw for y, n in sorted(i.target.items())}}
+    """An indikator as a trace step shows it: name, satuan, and its targets as written, by year."""
+    target = json.loads(row.get("values_json") or "{}").get("target", {})
+    return {"name": row["name"], "satuan": row.get("satuan"),
+            "target": {int(y): target[y]["raw"] for y in sorted(target, key=int)}}

@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -519,15 +520,10 @@ class CapaianRow(NamedTuple):
     flags: list[str]
 
 
-class NilaiView(NamedTuple):
-    """A stored Nilai as the capaian formulas read it, without validating it again (the loader did)."""
-
-    raw: str
-    value: float | None = None
-    lo: float | None = None
-    hi: float | None = None
-    unit: str = ""
-    wellformed: bool = True
+# A stored Nilai as the capaian formulas read it, without validating it again (the loader did): a tuple
+# with Nilai's fields and defaults, made from them so the two cannot drift apart.
+NilaiView = namedtuple("NilaiView", list(Nilai.model_fields),  # type: ignore[misc]
+                       defaults=[f.default for f in list(Nilai.model_fields.values())[1:]])
 
 
 class IndikatorView(NamedTuple):

@@ -152,8 +152,8 @@ def default_threads(processes: int = 1) -> int:
     pokin process that will use the engine (`pokin serve --workers N`), and at least one.
 
     pokin's own Python needs a core beside the engine. On the 2-CPU benchmark machine one engine thread
-    served 16 API clients 20 % faster than two (the module's default, one per core), and a kabupaten
-    check took about as long (docs/benchmarks.md).
+    served 16 API clients 20 % faster than two (the module's default, one per core); a kabupaten check,
+    whose queries the engine could run two at a time, took 5-10 % longer (docs/benchmarks.md).
     """
     try:
         cpus = len(os.sched_getaffinity(0))
