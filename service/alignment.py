@@ -46,19 +46,43 @@ def element_uid(store: GraphStore, plan_id: str, node: str) -> str:
     Raises:
         NotFound: no such element.
     """
-    uid = node if "/" in node else f"{plan_id}/{node}"
+    uid = node_uid(plan_id, node)
     if not store.read("get_element", uid=uid):
-        p, _, local = uid.partition("/")
-        raise NotFound(f"plan {p!r} has no element {local!r}")
+        raise _no_element(uid)
     return uid
+
+
+def _no_element(uid: str) -> NotFound:
+    p, _, local = uid.partition("/")
+    return NotFound(f"plan {p!r} has no element {local!r}")
 
 
 def trace(store: GraphStore, plan_id: str, node: str) -> Trace:
     """Raises: NotFound when the plan or element is not loaded."""
-    uid = node if "/" in node else f"{plan_id}/{node}"
-    rows = store.read("trace_rows", uid=uid)  # paths up (each step with its indikator) and the subtree: one query
+    rows = store.read("trace_rows", uid=node_uid(plan_id, node))  # paths up (each step with its indikator) and the subtree
     if not rows:
         element_uid(store, plan_id, node)  # raises NotFound; an element has at least the path of itself
+    return trace_of_rows(plan_id, node, rows)
+
+
+async def atrace(store: GraphStore, plan_id: str, node: str) -> Trace:
+    """trace() for a coroutine (the API): the same rows, read with store.aread.
+
+    Raises: NotFound when the plan or element is not loaded."""
+    uid = node_uid(plan_id, node)
+    rows = await store.aread("trace_rows", uid=uid)
+    if not rows and not await store.aread("get_element", uid=uid):
+        raise _no_element(uid)
+    return trace_of_rows(plan_id, node, rows)
+
+
+def node_uid(plan_id: str, node: str) -> str:
+    """The uid of element `node` of plan `plan_id`, or of "other-plan/id"."""
+    return node if "/" in node else f"{plan_id}/{node}"
+
+
+def trace_of_rows(plan_id: str, node: str, rows: list[dict[str, Any]]) -> Trace:
+    """The trace of an element from the rows of cypher/trace_rows.cypher."""
     ups = sorted((r for r in rows if r["part"] == "path"), key=lambda r: (r["hops"], r["top_uid"]))
     below = sorted((r for r in rows if r["part"] == "below"), key=lambda r: (r["element"]["plan"], r["element"]["seq"]))
     steps: dict[str, list[dict[str, Any]]] = {}  # each element's indikator once, however many paths it is on

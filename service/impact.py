@@ -71,10 +71,28 @@ def _topmost_budgeted(rows: list[dict[str, Any]], removed: set[str]) -> dict[str
 
 def impact(store: GraphStore, plan_id: str, cuts: list[str]) -> ImpactResult:
     """Raises: NotFound for an unknown element; QueryError when nothing is cut."""
+    cut_uids = _cut_uids(plan_id, cuts)
+    return impact_of_rows(plan_id, cut_uids, store.read("impact_rows", cuts=cut_uids, plan_id=plan_id))
+
+
+async def aimpact(store: GraphStore, plan_id: str, cuts: list[str]) -> ImpactResult:
+    """impact() for a coroutine (the API): the same rows, read with store.aread.
+
+    Raises: NotFound for an unknown element; QueryError when nothing is cut."""
+    cut_uids = _cut_uids(plan_id, cuts)
+    return impact_of_rows(plan_id, cut_uids, await store.aread("impact_rows", cuts=cut_uids, plan_id=plan_id))
+
+
+def _cut_uids(plan_id: str, cuts: list[str]) -> list[str]:
     if not cuts:
         raise QueryError("name at least one element to cut (cut=ELEMENT_ID)")
-    cut_uids = sorted({c if "/" in c else f"{plan_id}/{c}" for c in cuts})
-    rows = store.read("impact_rows", cuts=cut_uids, plan_id=plan_id)  # three parts, one round trip
+    return sorted({c if "/" in c else f"{plan_id}/{c}" for c in cuts})
+
+
+def impact_of_rows(plan_id: str, cut_uids: list[str], rows: list[dict[str, Any]]) -> ImpactResult:
+    """The impact of cutting `cut_uids` from the rows of cypher/impact_rows.cypher (three parts, one round trip).
+
+    Raises: NotFound when a cut element is not among them."""
     down = [{**r, "parents": r["links"]} for r in rows if r["part"] == "removed"]
     missing = set(cut_uids) - {r["element"]["uid"] for r in down}  # the cut elements come back themselves
     if missing:

@@ -134,6 +134,17 @@ class GraphStore:
     def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         return self.query(name, expect_write=False, **params)
 
+    async def aread(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """read() for a coroutine: on the embedded engine the event loop waits for the reply on a socket
+        of its own instead of a thread waiting for it; other engines run read() in a worker thread."""
+        q = self._checked(name, False, params)
+        arun = getattr(self.engine, "arun", None)
+        if arun is not None:
+            return cast(list[dict[str, Any]], await arun(q, params, self.timeout))
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(lambda: self.engine.run(q, params, self.timeout))
+
     def write(self, name: str, **params: Any) -> list[dict[str, Any]]:
         return self.query(name, expect_write=True, **params)
 
@@ -264,6 +275,38 @@ class EmbeddedEngine:
                     raise
         raise AssertionError("unreachable")
 
+    async def arun(self, query: NamedQuery, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+        """run() for a coroutine (GraphStore.aread): the same statement and reply, on connections of the
+        running event loop, so an API worker serves other requests while the engine computes.
+
+        Raises:
+            QueryError, PokinError, GraphUnavailable: as run().
+        """
+        import redis
+
+        text = self.prepare(query, params).payload
+        command = "GRAPH.QUERY" if query.write else "GRAPH.RO_QUERY"
+        try:
+            reply = await self._aconnections().command(
+                (command, self._graph.name, text, "--compact", "timeout", int(timeout * 1000)),
+                reply_timeout=timeout + 30, retry=not query.write)
+            columns, rows = wire.parse_reply(reply, self._graph)
+        except (OSError, EOFError, TimeoutError, redis.exceptions.ConnectionError) as e:
+            raise GraphUnavailable(f"embedded engine not reachable on port {self.server.port}: {e}") from e
+        except redis.exceptions.ResponseError as e:
+            raise PokinError(f"query {query.name!r} failed: {e}") from e
+        return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def _aconnections(self) -> wire.AsyncConnections:
+        """The idle connections of the running event loop (one set per loop: a worker has one)."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        pools = self.__dict__.setdefault("_apools", weakref.WeakKeyDictionary())
+        if loop not in pools:
+            pools[loop] = wire.AsyncConnections("127.0.0.1", self.server.port)
+        return cast(wire.AsyncConnections, pools[loop])
+
     def compact(self) -> None:
         """Rewrite the append-only log with a snapshot preamble so a restart loads in seconds."""
         import redis
@@ -285,6 +328,8 @@ class EmbeddedEngine:
         try:
             for conn in list(self._connections):
                 conn.disconnect()
+            for pool in list(self.__dict__.get("_apools", {}).values()):
+                pool.close()
             self._db.connection.close()
         finally:
             self.server.stop()

@@ -14,6 +14,7 @@ graph object to name labels and property keys, so results stay what the client g
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any
 
@@ -260,3 +261,109 @@ def run_time_ms(reply: list[Any]) -> float:
             return float(line.split(": ")[1].split(" ")[0])
     return 0.0
 
+
+
+# ---- connections for coroutines ---------------------------------------------------------------------
+
+
+class _EngineProtocol:
+    """One connection's asyncio protocol: feeds what arrives to hiredis and hands the reply to the waiting
+    request (one command at a time per connection). Leaner than asyncio streams on the same loop."""
+
+    def __init__(self) -> None:
+        import hiredis
+
+        self.parser = hiredis.Reader(encoding="utf-8", replyError=ResponseError)
+        self.transport: Any = None
+        self.waiter: Any = None
+        self.lost: BaseException | None = None
+
+    def connection_made(self, transport: Any) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.parser.feed(data)
+        reply = self.parser.gets()
+        if reply is not False and self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(reply)
+
+    def eof_received(self) -> bool:
+        return False  # close the transport: connection_lost follows
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.lost = exc or EOFError("the engine closed the connection")
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(self.lost)
+
+    def pause_writing(self) -> None: ...
+
+    def resume_writing(self) -> None: ...
+
+    async def round_trip(self, packed: bytes) -> Any:
+        import asyncio
+
+        if self.lost is not None:
+            raise self.lost
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(packed)
+        return await self.waiter
+
+
+class AsyncConnections:
+    """Connections to the engine for one asyncio event loop, for GraphStore.aread.
+
+    A request takes an idle connection (or opens one), writes its command, reads the reply with hiredis
+    (the parser the client's sync connections use) and gives the connection back: as many connections
+    as requests in flight, none while a request waits for anything else.
+    """
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._idle: list[_EngineProtocol] = []
+
+    async def command(self, args: tuple[Any, ...], reply_timeout: float, retry: bool) -> Any:
+        """Send one command and return its reply; an error reply raises ResponseError.
+
+        A connection that fails is closed. A read (`retry`) that failed on a reused connection (the
+        engine may have closed an idle one) is sent once more on a new one; a write is not, as the
+        engine may have run it already.
+
+        Raises:
+            OSError, EOFError, TimeoutError: no reply (connection refused, closed, or reply_timeout passed).
+            ResponseError: the engine answered with an error.
+        """
+        import asyncio
+
+        import hiredis
+
+        packed = hiredis.pack_command(args)
+        for attempt in (1, 2):
+            reused = bool(self._idle)
+            conn = self._idle.pop() if reused else await self._open()
+            try:
+                reply = await asyncio.wait_for(conn.round_trip(packed), reply_timeout)
+            except (OSError, EOFError, TimeoutError):
+                conn.transport.close()
+                if retry and reused and attempt == 1:
+                    continue
+                raise
+            except BaseException:  # cancelled (the client went away): the reply may still come on it
+                conn.transport.close()
+                raise
+            self._idle.append(conn)
+            if isinstance(reply, ResponseError):
+                raise reply
+            return reply
+        raise AssertionError("unreachable")
+
+    async def _open(self) -> _EngineProtocol:
+        import asyncio
+
+        _, protocol = await asyncio.get_running_loop().create_connection(_EngineProtocol, self.host, self.port)
+        return protocol
+
+    def close(self) -> None:
+        """Close the idle connections (on a loop already closed they close when collected)."""
+        while self._idle:
+            with contextlib.suppress(RuntimeError):  # "Event loop is closed"
+                self._idle.pop().transport.close()

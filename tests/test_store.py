@@ -373,6 +373,61 @@ def test_threads_read_on_their_own_connections(store: GraphStore, tmp_path: Path
     assert len({conn for _, conn in results}) == len(ids)
 
 
+def test_a_coroutine_reads_the_same_rows(store: GraphStore, tmp_path: Path) -> None:
+    """GraphStore.aread (the API's trace and impact) gives what read gives, also many at once on one loop."""
+    import asyncio
+
+    load_paths(store, [write_yaml(tmp_path / "p.yaml", PLAN)])
+    reads = [("trace_rows", {"uid": "demo/p"}), ("impact_rows", {"cuts": ["demo/p"], "plan_id": "demo"}),
+             ("list_plans", {}), ("get_plans_exist", {"plan_ids": ["demo", "nothing"]})]
+
+    async def all_at_once() -> list[list[dict]]:
+        return await asyncio.gather(*(store.aread(name, **params) for name, params in reads * 5))
+
+    got = asyncio.run(all_at_once())
+    assert got == [store.read(name, **params) for name, params in reads * 5]
+    assert got[0] and got[1] and got[3] == [{"id": "demo"}]
+    with pytest.raises(QueryError, match="needs parameter"):
+        asyncio.run(store.aread("trace_rows"))
+
+
+def test_a_coroutine_read_on_an_engine_without_arun_runs_in_a_worker_thread() -> None:
+    """Neo4j's adapter has no arun: aread runs its run() in a worker thread, never on the event loop."""
+    import asyncio
+
+    class SyncOnly:
+        name = "sync-only"
+
+        def run(self, query: object, params: dict, timeout: float) -> list[dict]:
+            return [{"thread": threading.current_thread().name, "params": params}]
+
+    s = GraphStore(SyncOnly(), load_queries(), 5.0)  # type: ignore[arg-type]
+    [row] = asyncio.run(s.aread("get_plans_exist", plan_ids=["demo"]))
+    assert row["params"] == {"plan_ids": ["demo"]} and row["thread"] != threading.main_thread().name
+
+
+def test_a_coroutine_read_survives_a_closed_connection_and_reports_errors(store: GraphStore) -> None:
+    import asyncio
+
+    from service.errors import GraphUnavailable
+    from service.store import NamedQuery
+
+    bad = NamedQuery("bad", "RETURN no_such_function(1) AS x", frozenset(), False, "")
+
+    async def scenario() -> None:
+        assert await store.aread("list_plans") == []
+        _drop_clients(store)  # the loop's idle connection is closed by the engine: the read is sent again
+        assert await store.aread("list_plans") == []
+        with pytest.raises(PokinError, match="query 'bad' failed"):
+            await store.engine.arun(bad, {}, 5)  # type: ignore[attr-defined]
+        assert await store.aread("list_plans") == []  # the connection that carried the error is fine
+        store.engine.server.stop()  # type: ignore[attr-defined]
+        with pytest.raises(GraphUnavailable):
+            await store.aread("list_plans")
+
+    asyncio.run(scenario())
+
+
 def test_second_process_reuses_the_running_server(data_dir: Path, tmp_path: Path) -> None:
     first = open_store(make_settings(data_dir))
     try:
