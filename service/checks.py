@@ -5,8 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -75,7 +74,6 @@ def config_from_settings(settings: Any) -> dict[str, Any]:
     return config
 
 
-PREFETCH_THREADS = 2
 # queries a rule reads besides the one it names (prefetched with it)
 READS_ALSO: dict[str, tuple[str, ...]] = {"check_nomenklatur_facts": ("check_nomenklatur_parents",)}
 # The queries whose rows take the rules longest to work through (half of a kabupaten check's Python):
@@ -95,23 +93,37 @@ class Context:
     plan_ids: list[str]
     config: dict[str, Any]
     _rows: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict, repr=False)
-    _pending: dict[tuple[str, str], Future[list[dict[str, Any]]]] = field(default_factory=dict, repr=False)
+    _ahead: list[tuple[str, str]] = field(default_factory=list, repr=False)  # sent, not read yet, in order
+    _replies: Iterator[list[dict[str, Any]]] | None = field(default=None, repr=False)
 
     def rows(self, query: str, **params: Any) -> list[dict[str, Any]]:
         """The rows of `query` over the context's plans (with `params` besides), read once per check."""
-        key = (query, repr(sorted(params.items())))
+        key = _key(query, params)
+        while key not in self._rows and key in self._ahead and self._replies is not None:
+            self._rows[self._ahead.pop(0)] = next(self._replies)
         if key not in self._rows:
-            pending = self._pending.pop(key, None)
-            self._rows[key] = pending.result() if pending else self.store.read(query, plan_ids=self.plan_ids, **params)
+            self._rows[key] = self.store.read(query, plan_ids=self.plan_ids, **params)
         return self._rows[key]
 
-    def prefetch(self, pool: ThreadPoolExecutor, queries: Iterable[tuple[str, dict[str, Any]]]) -> None:
-        """Start the given (query, params) in `pool`; rows() then waits for each one's rows, so the engine
-        computes the next rows while the rules work on what has arrived."""
-        for q, params in queries:
-            key = (q, repr(sorted(params.items())))
-            if key not in self._rows and key not in self._pending:
-                self._pending[key] = pool.submit(self.store.read, q, plan_ids=self.plan_ids, **params)
+    def read_ahead(self, queries: Iterable[tuple[str, dict[str, Any]]]) -> None:
+        """Send the given (query, params) now, in this order (store.read_many); rows() reads each reply
+        when a rule asks for it, while the engine computes the next."""
+        todo = {_key(q, params): (q, params) for q, params in queries}
+        self._ahead = [k for k in todo if k not in self._rows]
+        self._replies = self.store.read_many([(q, {"plan_ids": self.plan_ids, **params})
+                                              for q, params in (todo[k] for k in self._ahead)])
+
+    def close(self) -> None:
+        """Abandon the replies not read yet (a rule failed)."""
+        if self._replies is not None:
+            close = getattr(self._replies, "close", None)
+            if close is not None:
+                close()
+            self._replies, self._ahead = None, []
+
+
+def _key(query: str, params: dict[str, Any]) -> tuple[str, str]:
+    return query, repr(sorted(params.items()))
 
 
 @dataclass(frozen=True)
@@ -588,18 +600,15 @@ def run_checks_many(store: GraphStore, plan_ids: list[str], config: dict[str, An
     by_plan: dict[str, list[Finding]] = {p: [] for p in plan_ids}
     first = {q: k for k, q in enumerate(READ_FIRST)}
     rules = sorted((r for rid, r in RULES.items() if not only or rid in only), key=lambda r: first.get(r.query, len(first)))
-    # Every query is sent ahead, two at a time, in the order the rules read them: Python turns one reply
-    # into findings while the engine computes the next rows.
-    with ThreadPoolExecutor(max_workers=PREFETCH_THREADS, thread_name_prefix="pokin-check") as pool:
-        ctx.prefetch(pool, [(q, r.params(ctx) if q == r.query else {})
-                            for r in rules for q in (r.query, *READS_ALSO.get(r.query, ()))])
-        try:
-            for r in rules:
-                for f in r.run(ctx, r):
-                    by_plan[f.plan].append(f)  # every rule names the plan of its findings (Rule.finding)
-        finally:
-            for pending in ctx._pending.values():  # a rule failed: do not wait for rows nobody reads
-                pending.cancel()
+    # Every query is sent ahead at once, in the order the rules read them: Python turns one reply into
+    # findings while the engine computes the next rows.
+    ctx.read_ahead([(q, r.params(ctx) if q == r.query else {}) for r in rules for q in (r.query, *READS_ALSO.get(r.query, ()))])
+    try:
+        for r in rules:
+            for f in r.run(ctx, r):
+                by_plan[f.plan].append(f)  # every rule names the plan of its findings (Rule.finding)
+    finally:
+        ctx.close()
     infos = [r.info(ctx) for r in RULES.values()]
     reports = []
     for p in plan_ids:

@@ -6,7 +6,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -134,6 +134,23 @@ class GraphStore:
     def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         return self.query(name, expect_write=False, **params)
 
+    def read_many(self, requests: list[tuple[str, dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+        """The rows of several reads, in the order given, all sent at once, so the engine computes the
+        next while the caller works on the rows of one. Close the iterator to abandon the rest.
+
+        On the embedded engine they travel pipelined on a connection of their own: the engine goes from
+        one to the next without waiting for the caller (run_many). Other engines run them two at a time
+        in worker threads.
+
+        Raises:
+            QueryError: an unknown query or wrong parameters (before anything is sent).
+        """
+        checked = [(self._checked(name, False, params), params) for name, params in requests]
+        run_many = getattr(self.engine, "run_many", None)
+        if run_many is not None:
+            return cast(Iterator[list[dict[str, Any]]], run_many(checked, self.timeout))
+        return _run_in_threads(self.engine, checked, self.timeout)
+
     async def aread(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """read() for a coroutine: on the embedded engine the event loop waits for the reply on a socket
         of its own instead of a thread waiting for it; other engines run read() in a worker thread."""
@@ -176,6 +193,19 @@ class GraphStore:
 
     def close(self) -> None:
         self.engine.close()
+
+
+def _run_in_threads(engine: Engine, checked: list[tuple[NamedQuery, dict[str, Any]]],
+                    timeout: float) -> Iterator[list[dict[str, Any]]]:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pokin-read")
+    try:
+        futures = [pool.submit(engine.run, q, params, timeout) for q, params in checked]
+        for f in futures:
+            yield f.result()
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 # ---- adapters ---------------------------------------------------------------------------
@@ -274,6 +304,38 @@ class EmbeddedEngine:
                 if not retry or attempt == 2:
                     raise
         raise AssertionError("unreachable")
+
+    def run_many(self, checked: list[tuple[NamedQuery, dict[str, Any]]], timeout: float) -> Iterator[list[dict[str, Any]]]:
+        """Reads pipelined on a connection of their own (GraphStore.read_many): all written at once, each
+        reply read when the caller asks for the next rows. The engine runs them one after the other
+        without waiting for the caller (with worker threads it waited while they, holding the
+        interpreter lock, finished their turn of the rules' Python).
+
+        Raises:
+            PokinError: a statement failed (the rest are abandoned); GraphUnavailable: no engine.
+        """
+        import redis
+
+        ms = int(timeout * 1000)
+        conn = self._pool.make_connection()  # never this thread's own: its replies queue here in order
+        try:
+            commands = [("GRAPH.RO_QUERY", self._graph.name, self.prepare(q, params).payload, "--compact", "timeout", ms)
+                        for q, params in checked]
+            try:
+                conn.send_packed_command(conn.pack_commands(commands))
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:
+                raise GraphUnavailable(f"embedded engine not reachable on port {self.server.port}: {e}") from e
+            for q, _ in checked:
+                try:
+                    reply = conn.read_response()
+                    columns, rows = wire.parse_reply(reply, self._graph)
+                except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:
+                    raise GraphUnavailable(f"embedded engine not reachable on port {self.server.port}: {e}") from e
+                except redis.exceptions.ResponseError as e:
+                    raise PokinError(f"query {q.name!r} failed: {e}") from e
+                yield [dict(zip(columns, row, strict=True)) for row in rows]
+        finally:
+            conn.disconnect()
 
     async def arun(self, query: NamedQuery, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
         """run() for a coroutine (GraphStore.aread): the same statement and reply, on connections of the

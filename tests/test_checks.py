@@ -246,28 +246,32 @@ def test_checking_all_seed_plans_at_once_equals_one_by_one(seeded_store: GraphSt
     assert counts["bengsel-dinsos-2024"] >= 49 and counts["kotim-dinsos-2025"] > 0
 
 
-def test_a_check_reads_each_rule_query_once_all_sent_ahead(seeded_store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every query the rules read, those with configured parameters too, is read once per check, from
-    the prefetch threads (none on the caller's thread while the rules run), the slowest to work through first."""
-    import threading
+def test_a_check_sends_each_rule_query_once_all_ahead(seeded_store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every query the rules read, those with configured parameters too, is sent once per check, all
+    ahead in one read_many (the slowest to work through first), and nothing is read one by one."""
     from collections import Counter
 
     from service.checks import READ_FIRST
 
-    reads: list[tuple[str, str]] = []
-    read = seeded_store.read
+    sent: list[list[str]] = []
+    single: list[str] = []
+    read_many, read = seeded_store.read_many, seeded_store.read
 
-    def counted(name: str, **params: object) -> list[dict]:
-        reads.append((name, threading.current_thread().name))
+    def many(requests: list[tuple[str, dict]]) -> object:
+        sent.append([name for name, _ in requests])
+        return read_many(requests)
+
+    def one(name: str, **params: object) -> list[dict]:
+        single.append(name)
         return read(name, **params)
 
-    monkeypatch.setattr(seeded_store, "read", counted)
-    run_checks_many(seeded_store, SEED_PLANS)
-    rule_reads = [r for r in reads if r[0] != "get_plans_exist"]
-    queries = {r.query for r in RULES.values()} | {"check_nomenklatur_parents"}
-    assert Counter(q for q, _ in rule_reads) == Counter(queries)
-    assert all(thread.startswith("pokin-check") for _, thread in rule_reads)
-    assert [q for q, _ in rule_reads][:len(READ_FIRST)] == list(READ_FIRST)
+    monkeypatch.setattr(seeded_store, "read_many", many)
+    monkeypatch.setattr(seeded_store, "read", one)
+    together = run_checks_many(seeded_store, SEED_PLANS)
+    [names] = sent
+    assert Counter(names) == Counter({r.query for r in RULES.values()} | {"check_nomenklatur_parents"})
+    assert names[:len(READ_FIRST)] == list(READ_FIRST) and single == ["get_plans_exist"]
+    assert sum(len(r.findings) for r in together) > 100
 
 
 def test_pemda_plans_and_unknown_plans(seeded_store: GraphStore) -> None:

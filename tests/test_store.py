@@ -428,6 +428,41 @@ def test_a_coroutine_read_survives_a_closed_connection_and_reports_errors(store:
     asyncio.run(scenario())
 
 
+def test_reads_sent_ahead_arrive_in_order_and_a_failure_abandons_the_rest(store: GraphStore, tmp_path: Path) -> None:
+    """read_many pipelines its reads on a connection of its own: each reply in the order asked, the same
+    rows as read; a failing statement raises there, and the thread's own connection is untouched."""
+    load_paths(store, [write_yaml(tmp_path / "p.yaml", PLAN)])
+    requests = [("list_plans", {}), ("trace_rows", {"uid": "demo/p"}), ("get_plans_exist", {"plan_ids": ["demo"]}),
+                ("impact_rows", {"cuts": ["demo/p"], "plan_id": "demo"})] * 3
+    assert list(store.read_many(requests)) == [store.read(name, **params) for name, params in requests]
+    replies = store.read_many(requests)
+    assert next(replies) == store.read("list_plans")  # the thread's own connection meanwhile
+    replies.close()  # abandon the rest
+    with pytest.raises(QueryError, match="needs parameter"):
+        store.read_many([("list_plans", {}), ("trace_rows", {})])  # refused before anything is sent
+    from service.store import NamedQuery
+
+    plans, bad = store.queries["list_plans"], NamedQuery("bad", "RETURN no_such_function(1) AS x", frozenset(), False, "")
+    replies = store.engine.run_many([(plans, {}), (bad, {}), (plans, {})], 5.0)  # type: ignore[attr-defined]
+    assert len(next(replies)) == 1
+    with pytest.raises(PokinError, match="query 'bad' failed"):
+        next(replies)
+    assert [p.id for p in list_plans(store)] == ["demo"]
+
+
+def test_reads_sent_ahead_on_an_engine_without_run_many_run_in_threads() -> None:
+    class SyncOnly:
+        name = "sync-only"
+
+        def run(self, query: object, params: dict, timeout: float) -> list[dict]:
+            return [{"thread": threading.current_thread().name, **params}]
+
+    s = GraphStore(SyncOnly(), load_queries(), 5.0)  # type: ignore[arg-type]
+    rows = list(s.read_many([("get_plans_exist", {"plan_ids": [f"p{k}"]}) for k in range(5)]))
+    assert [r[0]["plan_ids"] for r in rows] == [[f"p{k}"] for k in range(5)]
+    assert all(r[0]["thread"].startswith("pokin-read") for r in rows)
+
+
 def test_second_process_reuses_the_running_server(data_dir: Path, tmp_path: Path) -> None:
     first = open_store(make_settings(data_dir))
     try:
