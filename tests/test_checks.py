@@ -274,6 +274,53 @@ def test_a_check_sends_each_rule_query_once_all_ahead(seeded_store: GraphStore, 
     assert sum(len(r.findings) for r in together) > 100
 
 
+def test_rules_run_with_the_garbage_collector_paused(seeded_store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A check pauses the cyclic collector (its ~150,000 containers made it run ~200 times per check)
+    and turns it back on afterwards, also when a rule fails."""
+    import dataclasses
+    import gc
+
+    from service import checks
+
+    seen: list[bool] = []
+    rule = RULES["orphan"]
+
+    def watching(ctx: object, r: object) -> list:
+        seen.append(gc.isenabled())
+        return []
+
+    def failing(ctx: object, r: object) -> list:
+        raise RuntimeError("a rule failed")
+
+    assert gc.isenabled()
+    monkeypatch.setitem(checks.RULES, "orphan", dataclasses.replace(rule, run=watching))
+    run_checks(seeded_store, "kotim-dinsos-2025", only=["orphan"])
+    assert seen == [False] and gc.isenabled()
+    monkeypatch.setitem(checks.RULES, "orphan", dataclasses.replace(rule, run=failing))
+    with pytest.raises(RuntimeError, match="a rule failed"):
+        run_checks(seeded_store, "kotim-dinsos-2025", only=["orphan"])
+    assert gc.isenabled()
+
+
+def test_gc_pauses_nest_and_leave_a_disabled_collector_disabled() -> None:
+    import gc
+
+    from service.checks import gc_paused
+
+    with gc_paused():
+        with gc_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer pause still runs
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with gc_paused():
+            pass
+        assert not gc.isenabled()  # it was off before: it stays off
+    finally:
+        gc.enable()
+
+
 def test_pemda_plans_and_unknown_plans(seeded_store: GraphStore) -> None:
     assert plans_of_pemda(seeded_store, "Kabupaten Kotawaringin Timur") == ["kotim-dinsos-2025", "kotim-pemda-2025"]
     with pytest.raises(NotFound, match="Kabupaten Atlantis"):
