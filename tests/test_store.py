@@ -313,10 +313,12 @@ def test_a_port_taken_between_choosing_and_binding_is_chosen_again(data_dir: Pat
     assert "Address already in use" in (data_dir / embedded.LOG_FILE).read_text()
 
 
-def test_the_engine_runs_the_configured_query_threads(data_dir: Path) -> None:
+def test_the_engine_runs_the_configured_query_threads_and_delta_limit(data_dir: Path) -> None:
     s = open_store(make_settings(data_dir, pokin_engine_threads=3))
     try:
         assert s.read("list_plans") == []
+        setting = s.engine._command("GRAPH.CONFIG", "GET", "DELTA_MAX_PENDING_CHANGES", retry=True)  # type: ignore[attr-defined]
+        assert setting == ["DELTA_MAX_PENDING_CHANGES", embedded.DELTA_MAX_PENDING_CHANGES]
     finally:
         s.close()
     log = (data_dir / embedded.LOG_FILE).read_text()
