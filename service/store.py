@@ -197,15 +197,20 @@ class GraphStore:
 
 def _run_in_threads(engine: Engine, checked: list[tuple[NamedQuery, dict[str, Any]]],
                     timeout: float) -> Iterator[list[dict[str, Any]]]:
+    """read_many for engines without run_many: all submitted now, two run at a time in worker threads."""
     from concurrent.futures import ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pokin-read")
-    try:
-        futures = [pool.submit(engine.run, q, params, timeout) for q, params in checked]
-        for f in futures:
-            yield f.result()
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+    futures = [pool.submit(engine.run, q, params, timeout) for q, params in checked]
+
+    def results() -> Iterator[list[dict[str, Any]]]:
+        try:
+            for f in futures:
+                yield f.result()
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    return results()
 
 
 # ---- adapters ---------------------------------------------------------------------------
@@ -306,26 +311,34 @@ class EmbeddedEngine:
         raise AssertionError("unreachable")
 
     def run_many(self, checked: list[tuple[NamedQuery, dict[str, Any]]], timeout: float) -> Iterator[list[dict[str, Any]]]:
-        """Reads pipelined on a connection of their own (GraphStore.read_many): all written at once, each
+        """Reads pipelined on a connection of their own (GraphStore.read_many): all written now, each
         reply read when the caller asks for the next rows. The engine runs them one after the other
         without waiting for the caller (with worker threads it waited while they, holding the
         interpreter lock, finished their turn of the rules' Python).
 
         Raises:
-            PokinError: a statement failed (the rest are abandoned); GraphUnavailable: no engine.
+            QueryError: a parameter value the engine cannot take (nothing is sent);
+            GraphUnavailable: no engine. The replies raise PokinError for a failed statement (the rest
+            are abandoned) and GraphUnavailable.
         """
         import redis
 
         ms = int(timeout * 1000)
-        conn = self._pool.make_connection()  # never this thread's own: its replies queue here in order
+        commands = [("GRAPH.RO_QUERY", self._graph.name, self.prepare(q, params).payload, "--compact", "timeout", ms)
+                    for q, params in checked]
+        conn = self._pool.make_connection()  # never a thread's own: these replies queue on it in order
         try:
-            commands = [("GRAPH.RO_QUERY", self._graph.name, self.prepare(q, params).payload, "--compact", "timeout", ms)
-                        for q, params in checked]
-            try:
-                conn.send_packed_command(conn.pack_commands(commands))
-            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:
-                raise GraphUnavailable(f"embedded engine not reachable on port {self.server.port}: {e}") from e
-            for q, _ in checked:
+            conn.send_packed_command(conn.pack_commands(commands))
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:
+            conn.disconnect()
+            raise GraphUnavailable(f"embedded engine not reachable on port {self.server.port}: {e}") from e
+        return self._replies(conn, [q for q, _ in checked])
+
+    def _replies(self, conn: Any, queries: list[NamedQuery]) -> Iterator[list[dict[str, Any]]]:
+        import redis
+
+        try:
+            for q in queries:
                 try:
                     reply = conn.read_response()
                     columns, rows = wire.parse_reply(reply, self._graph)

@@ -442,6 +442,8 @@ def test_reads_sent_ahead_arrive_in_order_and_a_failure_abandons_the_rest(store:
     replies.close()  # abandon the rest
     with pytest.raises(QueryError, match="needs parameter"):
         store.read_many([("list_plans", {}), ("trace_rows", {})])  # refused before anything is sent
+    with pytest.raises(QueryError, match="get_plans_exist"):
+        store.read_many([("list_plans", {}), ("get_plans_exist", {"plan_ids": [float("nan")]})])  # so is a value
     from service.store import NamedQuery
 
     plans, bad = store.queries["list_plans"], NamedQuery("bad", "RETURN no_such_function(1) AS x", frozenset(), False, "")
