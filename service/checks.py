@@ -7,7 +7,7 @@ import gc
 import io
 import re
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -97,7 +97,7 @@ class Context:
     config: dict[str, Any]
     _rows: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict, repr=False)
     _ahead: list[tuple[str, str]] = field(default_factory=list, repr=False)  # sent, not read yet, in order
-    _replies: Iterator[list[dict[str, Any]]] | None = field(default=None, repr=False)
+    _replies: Generator[list[dict[str, Any]], None, None] | None = field(default=None, repr=False)
 
     def rows(self, query: str, **params: Any) -> list[dict[str, Any]]:
         """The rows of `query` over the context's plans (with `params` besides), read once per check."""
@@ -119,9 +119,7 @@ class Context:
     def close(self) -> None:
         """Abandon the replies not read yet (a rule failed)."""
         if self._replies is not None:
-            close = getattr(self._replies, "close", None)
-            if close is not None:
-                close()
+            self._replies.close()
             self._replies, self._ahead = None, []
 
 
@@ -158,7 +156,7 @@ def rule(id: str, severity: Severity, explain_id: str, explain_en: str, query: s
     `query` with `params(ctx)` besides the plans (ctx.rows(query, **params(ctx)))."""
 
     def register(fn: Callable[[Context, Rule], list[Finding]]) -> Callable[[Context, Rule], list[Finding]]:
-        RULES[id] = Rule(id, severity, explain_id, explain_en, query, fn, *([params] if params else []))
+        RULES[id] = Rule(id, severity, explain_id, explain_en, query, fn, params or Rule.params)
         return fn
 
     return register

@@ -6,7 +6,7 @@ import re
 import threading
 import time
 import weakref
-from collections.abc import Iterator, Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -134,7 +134,7 @@ class GraphStore:
     def read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         return self.query(name, expect_write=False, **params)
 
-    def read_many(self, requests: list[tuple[str, dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+    def read_many(self, requests: list[tuple[str, dict[str, Any]]]) -> Generator[list[dict[str, Any]], None, None]:
         """The rows of several reads, in the order given, all sent at once, so the engine computes the
         next while the caller works on the rows of one. Close the iterator to abandon the rest.
 
@@ -148,7 +148,7 @@ class GraphStore:
         checked = [(self._checked(name, False, params), params) for name, params in requests]
         run_many = getattr(self.engine, "run_many", None)
         if run_many is not None:
-            return cast(Iterator[list[dict[str, Any]]], run_many(checked, self.timeout))
+            return cast(Generator[list[dict[str, Any]], None, None], run_many(checked, self.timeout))
         return _run_in_threads(self.engine, checked, self.timeout)
 
     async def aread(self, name: str, **params: Any) -> list[dict[str, Any]]:
@@ -196,14 +196,14 @@ class GraphStore:
 
 
 def _run_in_threads(engine: Engine, checked: list[tuple[NamedQuery, dict[str, Any]]],
-                    timeout: float) -> Iterator[list[dict[str, Any]]]:
+                    timeout: float) -> Generator[list[dict[str, Any]], None, None]:
     """read_many for engines without run_many: all submitted now, two run at a time in worker threads."""
     from concurrent.futures import ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pokin-read")
     futures = [pool.submit(engine.run, q, params, timeout) for q, params in checked]
 
-    def results() -> Iterator[list[dict[str, Any]]]:
+    def results() -> Generator[list[dict[str, Any]], None, None]:
         try:
             for f in futures:
                 yield f.result()
@@ -237,6 +237,8 @@ class EmbeddedEngine:
         self._pool = self._db.connection.connection_pool
         self._local = threading.local()
         self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
+        # and for coroutines (arun), the connections of each event loop
+        self._apools: weakref.WeakKeyDictionary[Any, wire.AsyncConnections] = weakref.WeakKeyDictionary()
         # the engine's own execution time of the last statement (the bench reads it)
         self.last_run_ms = 0.0
         if self.server.owned and self._uncompacted_bytes() > 1_000_000:
@@ -267,25 +269,35 @@ class EmbeddedEngine:
     def run_prepared(self, prepared: Prepared, timeout: float) -> list[dict[str, Any]]:
         import redis
 
-        query, text = prepared.query, prepared.payload
-        command = "GRAPH.QUERY" if query.write else "GRAPH.RO_QUERY"
-        ms = int(timeout * 1000)
+        query = prepared.query
         self.last_run_ms = 0.0
         for attempt in range(3):
             try:
-                reply = self._command(command, self._graph.name, text, "--compact", "timeout", ms, retry=not query.write)
-                columns, rows = wire.parse_reply(reply, self._graph)
+                reply = self._command(*self._statement(query, prepared.payload, timeout), retry=not query.write)
+                rows = self._rows(reply)
                 break
             except redis.exceptions.BusyLoadingError:
                 time.sleep(0.2 * (attempt + 1))
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:
-                raise GraphUnavailable(f"embedded engine not reachable on port {self.server.port}: {e}") from e
+                raise self._unreachable(e) from e
             except redis.exceptions.ResponseError as e:
                 raise PokinError(f"query {query.name!r} failed: {e}") from e
         else:
             raise GraphUnavailable("embedded engine is still loading its data")
         self.last_run_ms = wire.run_time_ms(reply)
+        return rows
+
+    def _statement(self, query: NamedQuery, text: str, timeout: float) -> tuple[Any, ...]:
+        """The command that runs a prepared statement text (read-only where the query only reads)."""
+        return ("GRAPH.QUERY" if query.write else "GRAPH.RO_QUERY", self._graph.name, text, "--compact",
+                "timeout", int(timeout * 1000))
+
+    def _rows(self, reply: Any) -> list[dict[str, Any]]:
+        columns, rows = wire.parse_reply(reply, self._graph)
         return [dict(zip(columns, row, strict=True)) for row in rows]
+
+    def _unreachable(self, e: BaseException) -> GraphUnavailable:
+        return GraphUnavailable(f"embedded engine not reachable on port {self.server.port}: {e}")
 
     def _command(self, *args: Any, retry: bool) -> Any:
         """Send one command on this thread's own connection and read its reply (an error reply raises).
@@ -310,7 +322,8 @@ class EmbeddedEngine:
                     raise
         raise AssertionError("unreachable")
 
-    def run_many(self, checked: list[tuple[NamedQuery, dict[str, Any]]], timeout: float) -> Iterator[list[dict[str, Any]]]:
+    def run_many(self, checked: list[tuple[NamedQuery, dict[str, Any]]],
+                 timeout: float) -> Generator[list[dict[str, Any]], None, None]:
         """Reads pipelined on a connection of their own (GraphStore.read_many): all written now, each
         reply read when the caller asks for the next rows. The engine runs them one after the other
         without waiting for the caller (with worker threads it waited while they, holding the
@@ -323,30 +336,27 @@ class EmbeddedEngine:
         """
         import redis
 
-        ms = int(timeout * 1000)
-        commands = [("GRAPH.RO_QUERY", self._graph.name, self.prepare(q, params).payload, "--compact", "timeout", ms)
-                    for q, params in checked]
+        commands = [self._statement(q, self.prepare(q, params).payload, timeout) for q, params in checked]
         conn = self._pool.make_connection()  # never a thread's own: these replies queue on it in order
         try:
             conn.send_packed_command(conn.pack_commands(commands))
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:
             conn.disconnect()
-            raise GraphUnavailable(f"embedded engine not reachable on port {self.server.port}: {e}") from e
+            raise self._unreachable(e) from e
         return self._replies(conn, [q for q, _ in checked])
 
-    def _replies(self, conn: Any, queries: list[NamedQuery]) -> Iterator[list[dict[str, Any]]]:
+    def _replies(self, conn: Any, queries: list[NamedQuery]) -> Generator[list[dict[str, Any]], None, None]:
         import redis
 
         try:
             for q in queries:
                 try:
-                    reply = conn.read_response()
-                    columns, rows = wire.parse_reply(reply, self._graph)
+                    rows = self._rows(conn.read_response())
                 except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:
-                    raise GraphUnavailable(f"embedded engine not reachable on port {self.server.port}: {e}") from e
+                    raise self._unreachable(e) from e
                 except redis.exceptions.ResponseError as e:
                     raise PokinError(f"query {q.name!r} failed: {e}") from e
-                yield [dict(zip(columns, row, strict=True)) for row in rows]
+                yield rows
         finally:
             conn.disconnect()
 
@@ -359,28 +369,23 @@ class EmbeddedEngine:
         """
         import redis
 
-        text = self.prepare(query, params).payload
-        command = "GRAPH.QUERY" if query.write else "GRAPH.RO_QUERY"
+        statement = self._statement(query, self.prepare(query, params).payload, timeout)
         try:
-            reply = await self._aconnections().command(
-                (command, self._graph.name, text, "--compact", "timeout", int(timeout * 1000)),
-                reply_timeout=timeout + 30, retry=not query.write)
-            columns, rows = wire.parse_reply(reply, self._graph)
+            reply = await self._aconnections().command(statement, reply_timeout=timeout + 30, retry=not query.write)
+            return self._rows(reply)
         except (OSError, EOFError, TimeoutError, redis.exceptions.ConnectionError) as e:
-            raise GraphUnavailable(f"embedded engine not reachable on port {self.server.port}: {e}") from e
+            raise self._unreachable(e) from e
         except redis.exceptions.ResponseError as e:
             raise PokinError(f"query {query.name!r} failed: {e}") from e
-        return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def _aconnections(self) -> wire.AsyncConnections:
         """The idle connections of the running event loop (one set per loop: a worker has one)."""
         import asyncio
 
         loop = asyncio.get_running_loop()
-        pools = self.__dict__.setdefault("_apools", weakref.WeakKeyDictionary())
-        if loop not in pools:
-            pools[loop] = wire.AsyncConnections("127.0.0.1", self.server.port)
-        return cast(wire.AsyncConnections, pools[loop])
+        if loop not in self._apools:
+            self._apools[loop] = wire.AsyncConnections("127.0.0.1", self.server.port)
+        return self._apools[loop]
 
     def compact(self) -> None:
         """Rewrite the append-only log with a snapshot preamble so a restart loads in seconds."""
@@ -403,7 +408,7 @@ class EmbeddedEngine:
         try:
             for conn in list(self._connections):
                 conn.disconnect()
-            for pool in list(self.__dict__.get("_apools", {}).values()):
+            for pool in list(self._apools.values()):
                 pool.close()
             self._db.connection.close()
         finally:

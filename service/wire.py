@@ -262,7 +262,6 @@ def run_time_ms(reply: list[Any]) -> float:
     return 0.0
 
 
-
 # ---- connections for coroutines ---------------------------------------------------------------------
 
 
