@@ -77,7 +77,7 @@ def config_from_settings(settings: Any) -> dict[str, Any]:
     return config
 
 
-# queries a rule reads besides the one it names (prefetched with it)
+# queries a rule reads besides the one it names (prefetched with it, with the same parameters)
 READS_ALSO: dict[str, tuple[str, ...]] = {"check_nomenklatur_facts": ("check_nomenklatur_parents",)}
 # The queries whose rows take the rules longest to work through (half of a kabupaten check's Python):
 # sent first, and their rules run first, while the engine computes the other rules' rows.
@@ -343,16 +343,32 @@ class NomenElement(NamedTuple):
     parents: tuple[str, ...]  # parents in the same plan
 
 
+def _nomen_params(ctx: Context) -> dict[str, Any]:
+    from service.nomenklatur import reference_version
+
+    return {"code_ok": reference_version(), "bidang_prefix": ctx.config.get("bidang", "1.06") + "."}
+
+
 def _nomen_elements(ctx: Context) -> dict[tuple[str, str], NomenElement]:
+    """The elements the code rules look at: those check_nomenklatur_facts returns, and their parents one
+    level up that it leaves out as certified (their code is needed above an element looked at)."""
     cached = ctx.__dict__.get("_nomen_elements")
     if cached is None:
+        params = _nomen_params(ctx)
         parents: dict[tuple[str, str], list[str]] = {}
-        for r in ctx.rows("check_nomenklatur_parents"):
+        above: dict[tuple[str, str], NomenElement] = {}
+        for r in ctx.rows("check_nomenklatur_parents", **params):
             parents.setdefault((r["plan"], r["id"]), []).append(r["parent"])
-        cached = ctx.__dict__["_nomen_elements"] = {
+            if r["parent_level"] in NOMEN_LEVELS:
+                above[(r["plan"], r["parent"])] = NomenElement(r["plan"], r["parent"], r["parent_level"],
+                                                               r["parent_code"], r["parent_name"], ())
+        cached = {
             (r["plan"], r["id"]): NomenElement(r["plan"], r["id"], r["level"], r["code"], r["name"],
                                                tuple(sorted(parents.get((r["plan"], r["id"]), ()))))
-            for r in ctx.rows("check_nomenklatur_facts")}
+            for r in ctx.rows("check_nomenklatur_facts", **params)}
+        for key, e in above.items():
+            cached.setdefault(key, e)
+        ctx.__dict__["_nomen_elements"] = cached
     return cached
 
 
@@ -409,7 +425,7 @@ def _checked(ctx: Context, e: NomenElement) -> Any:
 @rule("code_format", "error",
       "Kode nomenklatur tidak sesuai format (U.BB.PP / U.BB.PP.L.KK / U.BB.PP.L.KK.SSSS).",
       "Nomenclature code is malformed for its level (U.BB.PP / U.BB.PP.L.KK / U.BB.PP.L.KK.SSSS).",
-      "check_nomenklatur_facts")
+      "check_nomenklatur_facts", params=_nomen_params)
 def _code_format(ctx: Context, r: Rule) -> list[Finding]:
     from service.nomenklatur import code_problem
 
@@ -423,7 +439,7 @@ def _code_format(ctx: Context, r: Rule) -> list[Finding]:
 @rule("code_parent", "error",
       "Kode tidak berawalan kode induknya (mis. sub kegiatan di bawah kegiatan yang salah).",
       "Code does not start with its parent's code (e.g. a sub kegiatan under the wrong kegiatan).",
-      "check_nomenklatur_facts")
+      "check_nomenklatur_facts", params=_nomen_params)
 def _code_parent(ctx: Context, r: Rule) -> list[Finding]:
     from service.nomenklatur import prefix_matches
 
@@ -447,7 +463,7 @@ def _code_parent(ctx: Context, r: Rule) -> list[Finding]:
 @rule("nomenklatur_unknown", "error",
       "Pasangan kode dan nama tidak ada dalam daftar nomenklatur resmi.",
       "The (code, name) pair is not in the official nomenclature list.",
-      "check_nomenklatur_facts")
+      "check_nomenklatur_facts", params=_nomen_params)
 def _nomen_unknown(ctx: Context, r: Rule) -> list[Finding]:
     from service.nomenklatur import Nomenklatur
 
@@ -470,7 +486,7 @@ def _nomen_unknown(ctx: Context, r: Rule) -> list[Finding]:
 @rule("nomenklatur_near_miss", "warning",
       "Nama nomenklatur hampir sama dengan nama resmi (salah ketik).",
       "The nomenclature name is close to, but not the same as, the official name (a typo).",
-      "check_nomenklatur_facts")
+      "check_nomenklatur_facts", params=_nomen_params)
 def _nomen_near(ctx: Context, r: Rule) -> list[Finding]:
     known = codes(ctx)
     out = []
@@ -638,7 +654,7 @@ def _run_checks_many(store: GraphStore, plan_ids: list[str], config: dict[str, A
     rules = sorted((r for rid, r in RULES.items() if not only or rid in only), key=lambda r: first.get(r.query, len(first)))
     # Every query is sent ahead at once, in the order the rules read them: Python turns one reply into
     # findings while the engine computes the next rows.
-    ctx.read_ahead([(q, r.params(ctx) if q == r.query else {}) for r in rules for q in (r.query, *READS_ALSO.get(r.query, ()))])
+    ctx.read_ahead([(q, r.params(ctx)) for r in rules for q in (r.query, *READS_ALSO.get(r.query, ()))])
     try:
         for r in rules:
             for f in r.run(ctx, r):

@@ -15,6 +15,7 @@ from typing import Any
 from seed.loader import read_plans
 from service.errors import InvalidPlan, PlanProblem
 from service.models import Element, Indikator, Nilai, PlanDocument
+from service.nomenklatur import LEVEL_ABOVE, certified, reference_version
 from service.store import GraphStore, Prepared
 from service.values import text_key
 
@@ -128,8 +129,18 @@ def plan_params(doc: PlanDocument) -> dict[str, Any]:
     crossrefs = []
     seq_of = {el.id: seq for seq, el in enumerate(doc.elements)}
     jabatan_seq = {j.id: n for n, j in enumerate(doc.jabatan)}
+    rows = [element_row(pid, seq, el) for seq, el in enumerate(doc.elements)]
+    version, same_plan = reference_version(), pid + "/"
     for seq, el in enumerate(doc.elements):
-        by_level[el.level.value].append(element_row(pid, seq, el))
+        row = rows[seq]
+        level, code, name = row["level"], row.get("code"), row.get("nomenklatur_name")
+        if code and name:
+            above = LEVEL_ABOVE.get(level)
+            ups = [r.get("code") for p in el.parents
+                   if (k := seq_of.get(p.removeprefix(same_plan))) is not None and (r := rows[k])["level"] == above]
+            if certified(code, name, level, ups):
+                row["code_ok"] = version  # no code rule can flag it with this version of the list (check_nomenklatur_facts)
+        by_level[level].append(row)
         for k, ind in enumerate(el.indikator):
             indikator.append(indikator_row(pid, el, k, ind))
             indikator_of.append(seq)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -136,11 +137,13 @@ def normalize_code(code: str) -> str:
     return ".".join(parts)
 
 
+_PREFIX_PARTS = frozenset({(2, 3), (3, 5), (5, 6)})  # bidang→program, program→kegiatan (adds L and KK), kegiatan→sub
+
+
 def prefix_matches(child_code: str, parent_code: str) -> bool:
     """R4.1: sub starts with kegiatan + "."; kegiatan starts with program + "." + L + "."; program with bidang + "."."""
     child, parent = child_code.strip(), parent_code.strip()
-    pairs = {(2, 3), (3, 5), (5, 6)}  # bidang→program, program→kegiatan (adds L and KK), kegiatan→sub
-    return (parent.count(".") + 1, child.count(".") + 1) in pairs and child.startswith(parent + ".")
+    return (parent.count(".") + 1, child.count(".") + 1) in _PREFIX_PARTS and child.startswith(parent + ".")
 
 
 _KABKOTA = re.compile(r"\bkab(?:upaten)?\s*\.?\s*(?:/|dan|atau)\s*kota\b")
@@ -428,6 +431,46 @@ class Nomenklatur:
         """Number of entries per level: stored (bidang None) or as usable by ``bidang`` (L = 2 only)."""
         pool = self.reference_entries() if bidang is None else self.entries(bidang)
         return {lvl: sum(1 for e in pool if e.level == lvl) for lvl in LEVELS}
+
+
+# Bump when check(), code_problem(), normalize_name() or prefix_matches() change what they accept:
+# certificates stored by earlier versions then no longer count (the checks look at those codes again).
+CERTIFICATE_LOGIC = 1
+
+
+@lru_cache(maxsize=1)
+def reference_version() -> str:
+    """Names the shipped list and the logic that judges codes against it, for the loader's certificates
+    (:func:`certified_codes`): a new list, or new logic, makes every stored certificate stale."""
+    h = hashlib.sha256(f"logic {CERTIFICATE_LOGIC}\n".encode())
+    for path in sorted(DATA_DIR.glob("*.txt")):
+        h.update(path.name.encode() + b"\n" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+@lru_cache(maxsize=65536)
+def _exact(code: str, name: str, level: str) -> bool:
+    """check() says "exact" for the pair under the bidang the code itself names (a well-formed code)."""
+    if level not in _PARTS or code_problem(code, level) is not None:
+        return False
+    return Nomenklatur.default().check(code, name, level, ".".join(code.strip().split(".")[:2])).status == "exact"
+
+
+def certified(code: str | None, name: str | None, level: str, parent_codes: Iterable[str | None]) -> bool:
+    """Whether no code rule can flag a program / kegiatan / sub kegiatan, given the codes of its parents
+    one level up in the same plan (None for a parent written without one).
+
+    Certified: code and name given, the pair exactly in the list (check() says "exact" under the bidang
+    the code itself names), and every parent one level up has a code this one starts with
+    (prefix_matches). The loader stores the certificate with :func:`reference_version`; the code rules
+    look at every other element, and trust a certificate only of that version and of the bidang they
+    check (a code of another bidang is unknown there).
+    """
+    return bool(code and name) and _exact(code, name, level) and all(  # type: ignore[arg-type]
+        p and prefix_matches(code, p) for p in parent_codes)  # type: ignore[arg-type]
+
+
+LEVEL_ABOVE = {"kegiatan": "program", "sub_kegiatan": "kegiatan"}
 
 
 def load() -> Nomenklatur:

@@ -329,3 +329,76 @@ def test_pemda_plans_and_unknown_plans(seeded_store: GraphStore) -> None:
         plans_of_pemda(seeded_store, "Kabupaten Atlantis")
     with pytest.raises(NotFound, match="no-such-plan"):
         run_checks_many(seeded_store, ["kotim-dinsos-2025", "no-such-plan"])
+
+
+# ---- codes certified at load ---------------------------------------------------------------------
+
+UNDIAN = "Koordinasi dan Sinkronisasi Penyelenggaraan Undian Gratis Berhadiah dan Pengumpulan Uang atau Barang"
+CODED = {
+    "plan": {"id": "coded", "pemda": "Kabupaten Contoh", "perangkat_daerah": "Dinas Sosial", "tahun": 2025, "kind": "pohon_kinerja"},
+    "elements": [
+        {"id": "t", "level": "tujuan", "statement": "Meningkatnya kesejahteraan sosial"},
+        {"id": "s", "level": "sasaran", "statement": "Meningkatnya keberdayaan sosial", "parents": ["t"]},
+        {"id": "p", "level": "program", "statement": "Program", "parents": ["s"],
+         "nomenklatur": {"code": "1.06.02", "name": "Program Pemberdayaan Sosial"}},
+        {"id": "k1", "level": "kegiatan", "statement": "KAT", "parents": ["p"],
+         "nomenklatur": {"code": "1.06.02.2.01", "name": "Pemberdayaan Sosial Komunitas Adat Terpencil (KAT)"}},
+        {"id": "sk-exact", "level": "sub_kegiatan", "statement": "a", "parents": ["k1"],
+         "nomenklatur": {"code": "1.06.02.2.01.0002", "name": "peningkatan kapasitas dan pendampingan KAT"}},
+        {"id": "sk-typo", "level": "sub_kegiatan", "statement": "b", "parents": ["k1"],
+         "nomenklatur": {"code": "1.06.02.2.01.0004", "name": "Fasilitasi Pemberdayan Sosial KAT yang terpadu dan berkelanjutan"}},
+        {"id": "sk-misfiled", "level": "sub_kegiatan", "statement": "c", "parents": ["k1"],
+         "nomenklatur": {"code": "1.06.02.2.02.0003", "name": UNDIAN}},
+        {"id": "k2", "level": "kegiatan", "statement": "Sumbangan", "parents": ["p"],
+         "nomenklatur": {"name": "Pengumpulan Sumbangan dalam Daerah Kabupaten/Kota"}},
+        {"id": "sk-under-named", "level": "sub_kegiatan", "statement": "d", "parents": ["k2"],
+         "nomenklatur": {"code": "1.06.02.2.02.0003", "name": UNDIAN}},
+        {"id": "sk-wrong-name", "level": "sub_kegiatan", "statement": "e", "parents": ["k1"],
+         "nomenklatur": {"code": "1.06.02.2.01.0005", "name": "Penyaluran Bantuan Sosial"}},
+    ],
+}
+CODE_RULES = ["code_format", "code_parent", "nomenklatur_unknown", "nomenklatur_near_miss"]
+
+
+@pytest.fixture
+def coded_store(store: GraphStore, tmp_path: Path) -> GraphStore:
+    path = tmp_path / "coded.yaml"
+    path.write_text(yaml.safe_dump(CODED, allow_unicode=True, sort_keys=False))
+    load_paths(store, [path])
+    return store
+
+
+def _code_findings(store: GraphStore, **config: object) -> list[dict]:
+    cfg = load_config()
+    cfg.update(config)
+    return [f.model_dump() for f in run_checks(store, "coded", cfg, only=CODE_RULES).findings]
+
+
+def test_the_code_rules_skip_certified_codes_and_find_the_same(coded_store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The loader certifies the exact, well-filed codes (p, k1, sk-exact: a case difference is still
+    exact); the code rules read only the others, and find what they find reading every code."""
+    from service import nomenklatur
+
+    version, bidang = nomenklatur.reference_version(), {"bidang_prefix": "1.06."}
+    read = sorted(r["id"] for r in coded_store.read("check_nomenklatur_facts", plan_ids=["coded"], code_ok=version, **bidang))
+    assert read == ["k2", "sk-misfiled", "sk-typo", "sk-under-named", "sk-wrong-name"]
+    certified = _code_findings(coded_store)
+    assert sorted((f["rule"], tuple(f["node_ids"])) for f in certified) == [
+        ("code_parent", ("sk-misfiled", "k1")),
+        ("nomenklatur_near_miss", ("sk-typo",)),
+        ("nomenklatur_unknown", ("sk-wrong-name",)),
+    ]
+    # a certificate of another version of the list counts for nothing: every code is read again
+    monkeypatch.setattr(nomenklatur, "reference_version", lambda: "another list")
+    assert len(coded_store.read("check_nomenklatur_facts", plan_ids=["coded"], code_ok="another list", **bidang)) == 8
+    assert _code_findings(coded_store) == certified
+
+
+def test_certificates_count_only_in_the_bidang_checked(coded_store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checked as bidang 1.05, the 1.06 codes are unknown there, certified or not."""
+    from service import nomenklatur
+
+    as_105 = _code_findings(coded_store, bidang="1.05")
+    assert sum(f["rule"] == "nomenklatur_unknown" for f in as_105) == 8
+    monkeypatch.setattr(nomenklatur, "reference_version", lambda: "another list")
+    assert _code_findings(coded_store, bidang="1.05") == as_105

@@ -612,3 +612,38 @@ def test_kotim_distribution_table_program_name(nom: Nomenklatur) -> None:
     # the Tahap 5 distribution table writes "Pemerintah" for "Pemerintahan"
     result = nom.check("1.06.01", "Program Penunjang Urusan Pemerintah Daerah Kabupaten/Kota", "program")
     assert result.status == "near_miss"
+
+
+def test_certified_codes_are_exact_and_filed_under_their_parent() -> None:
+    """What the loader certifies (service.nomenklatur.certified): an exact pair, filed under parents whose
+    codes it starts with; case and spacing do not matter, as for check()."""
+    from service.nomenklatur import certified
+
+    prog, keg = "1.06.02", "1.06.02.2.01"
+    kat = "Peningkatan  kapasitas dan Pendampingan KAT"
+    assert certified(prog, "PROGRAM PEMBERDAYAAN SOSIAL", "program", [])
+    assert certified(keg, "Pemberdayaan Sosial Komunitas Adat Terpencil (KAT)", "kegiatan", [prog])
+    assert certified("1.06.02.2.01.0002", kat, "sub_kegiatan", [keg])
+    assert certified("1.06.02.2.01.0002", kat, "sub_kegiatan", [keg, keg])  # two parents, both its kegiatan
+    assert not certified("1.06.02.2.01.0002", kat, "sub_kegiatan", [keg, "1.06.02.2.02"])  # one of them another
+    assert not certified("1.06.02.2.01.0002", kat, "sub_kegiatan", [None])  # a parent written without a code
+    assert not certified("1.06.02.2.01.0004", "Fasilitasi Pemberdayan Sosial KAT yang terpadu dan berkelanjutan",
+                         "sub_kegiatan", [keg])  # a typo: near miss
+    assert not certified("1.06.02.02.01.0002", kat, "sub_kegiatan", ["1.06.02.02.01"])  # level written as 02
+    assert not certified("1.06.02.2.01.0002", kat, "kegiatan", [prog])  # a sub kegiatan code on a kegiatan
+    assert not certified("1.06.02.2.01.0002", None, "sub_kegiatan", [keg])  # no name
+    assert not certified(None, kat, "sub_kegiatan", [keg])  # no code
+    assert not certified("1.05.02", "PROGRAM PEMBERDAYAAN SOSIAL", "program", [])  # not in the list
+
+
+def test_reference_version_names_the_list_and_the_logic(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service import nomenklatur
+
+    version = nomenklatur.reference_version()
+    assert len(version) == 16 and version == nomenklatur.reference_version()
+    nomenklatur.reference_version.cache_clear()
+    monkeypatch.setattr(nomenklatur, "CERTIFICATE_LOGIC", nomenklatur.CERTIFICATE_LOGIC + 1)
+    try:
+        assert nomenklatur.reference_version() != version
+    finally:
+        nomenklatur.reference_version.cache_clear()

@@ -30,7 +30,8 @@ PLAN = {
     "elements": [
         {"id": "t", "level": "tujuan", "statement": "Meningkatnya kesejahteraan", "jabatan": ["kadis"],
          "indikator": [{"name": "Persentase PPKS tertangani", "satuan": "%", "target": {2025: "93,59%"}}]},
-        {"id": "p", "level": "program", "statement": "Terwujudnya rehabilitasi", "parents": ["t"], "anggaran": "306.749.630"},
+        {"id": "p", "level": "program", "statement": "Terwujudnya rehabilitasi", "parents": ["t"], "anggaran": "306.749.630",
+         "nomenklatur": {"name": "Program Rehabilitasi Sosial"}},
     ],
 }
 
@@ -67,8 +68,9 @@ SAMPLE_PARAMS: dict[str, dict] = {
     **{name: {"plan_ids": ["demo"]} for name in (
         "check_orphans", "check_no_parent", "check_dead_ends", "check_unfunded_leaves", "check_cycles",
         "check_missing_indikator", "check_missing_target", "check_repeated_indikator", "check_budget_rollup",
-        "check_malformed_rupiah", "check_no_owner", "check_nomenklatur_facts", "check_nomenklatur_parents",
-        "check_capaian_facts")},
+        "check_malformed_rupiah", "check_no_owner", "check_capaian_facts")},
+    **{name: {"plan_ids": ["demo"], "code_ok": "0", "bidang_prefix": "1.06."}
+       for name in ("check_nomenklatur_facts", "check_nomenklatur_parents")},
     "check_owner_level": {"plan_ids": ["demo"], "allowed": []},
     "check_unit_mismatch": {"plan_ids": ["demo"], "count_words": ["jumlah"], "proportion_words": ["persentase"],
                             "percent_units": ["%"]},
