@@ -7,7 +7,7 @@ UNWIND $plan_ids AS plan_id
 MATCH (e:Element {plan: plan_id})
 WHERE e.level IN ['kegiatan', 'sub_kegiatan']
   AND (e.code IS NOT NULL OR e.nomenklatur_name IS NOT NULL)
-  AND (coalesce(e.code_ok, '') <> $code_ok OR NOT e.code STARTS WITH $bidang_prefix)
+  AND (coalesce(e.code_ok, -1) <> $code_ok OR NOT e.code STARTS WITH $bidang_prefix)
 MATCH (e)-[:CONTRIBUTES_TO]->(p)
 WHERE p.plan = plan_id
 RETURN e.plan AS plan, e.id AS id, p.id AS parent, p.level AS parent_level, p.code AS parent_code,
