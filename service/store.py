@@ -388,16 +388,30 @@ class EmbeddedEngine:
         return self._apools[loop]
 
     def compact(self) -> None:
-        """Rewrite the append-only log with a snapshot preamble so a restart loads in seconds."""
+        """Rewrite the append-only log with a snapshot preamble so a restart loads in seconds.
+
+        A rewrite already running (the server starts one as its log grows) began before the latest
+        writes, which it leaves in the log for a restart to replay: wait for it, then start one that
+        covers them.
+        """
         import redis
 
         conn = self._db.connection
-        try:
-            conn.bgrewriteaof()
-        except redis.exceptions.ResponseError as e:
-            if "already in progress" not in str(e):
-                raise
         deadline = time.monotonic() + 300
+        while True:
+            try:
+                conn.bgrewriteaof()
+                break
+            except redis.exceptions.ResponseError as e:
+                if "already in progress" not in str(e):
+                    raise
+                self._wait_for_rewrite(conn, deadline)
+        self._wait_for_rewrite(conn, deadline)
+
+    @staticmethod
+    def _wait_for_rewrite(conn: Any, deadline: float) -> None:
+        """Until no rewrite runs or waits to run, or the deadline (the log is whole either way: a
+        restart only replays more of it)."""
         while time.monotonic() < deadline:
             info = conn.info("persistence")
             if not info.get("aof_rewrite_in_progress") and not info.get("aof_rewrite_scheduled"):

@@ -69,7 +69,7 @@ SAMPLE_PARAMS: dict[str, dict] = {
         "check_orphans", "check_no_parent", "check_dead_ends", "check_unfunded_leaves", "check_cycles",
         "check_missing_indikator", "check_missing_target", "check_repeated_indikator", "check_budget_rollup",
         "check_malformed_rupiah", "check_no_owner", "check_capaian_facts")},
-    **{name: {"plan_ids": ["demo"], "code_ok": "0", "bidang_prefix": "1.06."}
+    **{name: {"plan_ids": ["demo"], "code_ok": 0, "bidang_prefix": "1.06."}
        for name in ("check_nomenklatur_facts", "check_nomenklatur_parents")},
     "check_owner_level": {"plan_ids": ["demo"], "allowed": []},
     "check_unit_mismatch": {"plan_ids": ["demo"], "count_words": ["jumlah"], "proportion_words": ["persentase"],
@@ -269,6 +269,25 @@ def test_a_new_store_snapshots_its_indexes_before_anything_is_written(data_dir: 
                            ("CrossRef", ("parent_plan", "plan"))}
     finally:
         s.close()
+
+
+def test_compaction_covers_writes_made_while_the_engine_was_rewriting_its_log(store: GraphStore, data_dir: Path) -> None:
+    """The engine rewrites its log by itself as it grows. compact() called while such a rewrite runs
+    waited for it and returned: the plans written after that rewrite began stayed in the log, for every
+    restart to replay (seen as a restart of 8 s instead of 4.5 s after the national benchmark load).
+    It now starts a rewrite of its own once that one is done."""
+    conn = store.engine._db.connection  # type: ignore[attr-defined]
+    store.write("write_plan", **SAMPLE_PARAMS["write_plan"])
+    conn.config_set("rdb-key-save-delay", 200_000)  # the engine's own test knob: 0.2 s per key saved, a slow rewrite
+    try:
+        conn.bgrewriteaof()
+        store.write("write_plan", **plan_params(PlanDocument.model_validate({**PLAN, "plan": {**PLAN["plan"], "id": "other"}})))
+        assert conn.info("persistence")["aof_rewrite_in_progress"] == 1
+    finally:
+        conn.config_set("rdb-key-save-delay", 0)
+    store.compact()
+    logs = list((data_dir / "appendonlydir").glob("*.incr.aof"))
+    assert logs and all(f.stat().st_size == 0 for f in logs)
 
 
 def test_plans_written_before_search_text_are_found_after_a_restart(data_dir: Path, tmp_path: Path) -> None:
