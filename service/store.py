@@ -398,15 +398,16 @@ class EmbeddedEngine:
 
         conn = self._db.connection
         deadline = time.monotonic() + 300
-        while True:
+        while time.monotonic() < deadline:
             try:
                 conn.bgrewriteaof()
-                break
             except redis.exceptions.ResponseError as e:
                 if "already in progress" not in str(e):
                     raise
                 self._wait_for_rewrite(conn, deadline)
-        self._wait_for_rewrite(conn, deadline)
+                continue
+            self._wait_for_rewrite(conn, deadline)
+            return
 
     @staticmethod
     def _wait_for_rewrite(conn: Any, deadline: float) -> None:

@@ -290,6 +290,51 @@ def test_compaction_covers_writes_made_while_the_engine_was_rewriting_its_log(st
     assert logs and all(f.stat().st_size == 0 for f in logs)
 
 
+def test_compaction_waits_out_a_running_rewrite_and_then_starts_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a fake connection: each BGREWRITEAOF refused as "already in progress" is retried once the
+    running rewrite is done; the last one accepted is waited for. Past the deadline it gives up (the
+    log is whole either way) instead of asking forever."""
+    import types
+
+    import redis
+
+    from service.store import EmbeddedEngine
+
+    class Conn:
+        def __init__(self, busy: int) -> None:
+            self.busy, self.sent = busy, 0
+
+        def bgrewriteaof(self) -> None:
+            self.sent += 1
+            if self.busy:
+                raise redis.exceptions.ResponseError("Background append only file rewriting already in progress")
+            self.busy = -1  # ours runs until the next poll
+
+        def info(self, section: str) -> dict:
+            if self.busy > 0:
+                self.busy -= 1  # a running rewrite finishes as we poll
+            elif self.busy < 0:
+                self.busy = 0
+                return {"aof_rewrite_in_progress": 1, "aof_rewrite_scheduled": 0}
+            return {"aof_rewrite_in_progress": int(self.busy > 0), "aof_rewrite_scheduled": 0}
+
+    monkeypatch.setattr("service.store.time.sleep", lambda s: None)
+    engine = EmbeddedEngine.__new__(EmbeddedEngine)
+    engine._db = types.SimpleNamespace(connection=Conn(busy=2))  # type: ignore[attr-defined]
+    engine.compact()
+    assert engine._db.connection.sent == 2 and engine._db.connection.busy == 0  # type: ignore[attr-defined]
+
+    class Stuck(Conn):
+        def info(self, section: str) -> dict:
+            return {"aof_rewrite_in_progress": 1, "aof_rewrite_scheduled": 0}
+
+    clock = iter(range(0, 10_000, 100))
+    monkeypatch.setattr("service.store.time.monotonic", lambda: next(clock))
+    engine._db = types.SimpleNamespace(connection=Stuck(busy=1))  # type: ignore[attr-defined]
+    engine.compact()  # returns once its 300 s are up
+    assert engine._db.connection.sent == 1  # type: ignore[attr-defined]
+
+
 def test_plans_written_before_search_text_are_found_after_a_restart(data_dir: Path, tmp_path: Path) -> None:
     """Plans from a version that wrote no search_text: opening the store fills it in, so the plans
     page finds them (its query reads only search_text)."""
