@@ -665,7 +665,7 @@ def _run_checks_many(store: GraphStore, plan_ids: list[str], config: dict[str, A
     reports = []
     for p in plan_ids:
         findings = by_plan[p]
-        findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.rule, f.node_ids))
+        findings.sort(key=lambda f: (-SEVERITY_ORDER[f.severity], f.rule, f.node_ids, f.message))
         reports.append(CheckReport(plan=p, findings=findings, rules=infos))
     return reports
 

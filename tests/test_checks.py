@@ -132,6 +132,19 @@ def test_budget_rollup_kotim(seeded_store: GraphStore) -> None:
     assert rehab.message.endswith("(difference -Rp 270.729.000)")
 
 
+def test_budget_rollup_lists_contributors_in_document_order_after_a_reload(store: GraphStore) -> None:
+    """Reloading a plan reuses the engine's freed slots in another order: the contributors, collected in
+    the engine's order, came out reversed, and a report diffed between two loads of the same document
+    changed. They come in document order."""
+    files = [SEED_DIR / "kotim-pemda-2025.yaml", SEED_DIR / "kotim-dinsos-2025.yaml"]
+    expected = ["k-kebutuhan-dasar-bencana", "sk-penyediaan-makanan", "sk-penanganan-kelompok-rentan",
+                "sk-penyediaan-sandang-bencana", "sk-tempat-penampungan"]
+    for _ in range(2):
+        load_paths(store, files)
+        report = run_checks(store, "kotim-dinsos-2025", only=["budget_rollup"])
+        assert next(f.node_ids for f in report.findings if f.node_ids[0] == expected[0]) == expected
+
+
 def test_malformed_rupiah_kotim(seeded_store: GraphStore) -> None:
     report = run_checks(seeded_store, "kotim-dinsos-2025", only=["malformed_rupiah"])
     assert sorted(f.values["raw"] for f in report.findings) == ["13.2918.000", "23. 000.000", "3.536.925. 665", "32.400.0000"]
