@@ -28,7 +28,7 @@ WITH a, collect(DISTINCT c.uid) AS above_cuts
 OPTIONAL MATCH (k)-[:CONTRIBUTES_TO]->(a)
 WITH a, above_cuts, collect(k.uid) AS children
 OPTIONAL MATCH (a)-[:MEASURED_BY]->(i)
-WITH a, above_cuts, children, collect(CASE WHEN i IS NULL THEN null ELSE i {.id, .name} END) AS indikator
+WITH a, above_cuts, children, collect(CASE WHEN i IS NULL THEN null ELSE i {.id, .name, .seq} END) AS indikator
 OPTIONAL MATCH (a)-[:OWNED_BY]->(j)
 RETURN 'ancestor' AS part, a {.uid, .plan, .id, .level, .statement, .pagu} AS element, children AS links, indikator,
        collect(CASE WHEN j IS NULL THEN null ELSE j {.uid, .id, .name, .level} END) AS jabatan, above_cuts,

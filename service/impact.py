@@ -131,7 +131,7 @@ def impact_of_rows(plan_id: str, cut_uids: list[str], rows: list[dict[str, Any]]
         counts[r["element"]["level"]] += 1
     indikator_unsupported = [
         {"element": local_ref(plan_id, uid), "indikator": i["name"], "id": i["id"]}
-        for uid in sorted(u for u in dead if u in anc) for i in anc[uid]["indikator"]
+        for uid in sorted(u for u in dead if u in anc) for i in sorted(anc[uid]["indikator"], key=lambda i: i["seq"])
     ]
     jabatan: dict[str, dict[str, Any]] = {}
 

@@ -76,6 +76,60 @@ def test_cutting_a_kegiatan_moves_its_own_pagu(seeded_store: GraphStore) -> None
     assert budgets["csf-1"] == (802_000_000, 762_000_000)
 
 
+def test_impact_lists_what_loses_support_in_document_order_after_a_reload(store: GraphStore, tmp_path: Path) -> None:
+    """A reload reuses the engine's freed slots in another order; the indikator left without support
+    are listed in the order the document gives them, on the first load and after a reload."""
+    import yaml
+
+    from service.loading import load_paths
+
+    plan = {
+        "plan": {"id": "order", "pemda": "Kabupaten Contoh", "perangkat_daerah": "Dinas Sosial", "tahun": 2025, "kind": "pohon_kinerja"},
+        "elements": [
+            {"id": "t", "level": "tujuan", "statement": "Tujuan"},
+            {"id": "s", "level": "sasaran", "statement": "Sasaran", "parents": ["t"],
+             "indikator": [{"name": f"Indikator {n}"} for n in "ABCD"]},
+            {"id": "p", "level": "program", "statement": "Program", "parents": ["s"]},
+        ],
+    }
+    path = tmp_path / "order.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False))
+    for _ in range(3):
+        load_paths(store, [path])
+        result = impact(store, "order", ["p"])
+        assert [i["indikator"] for i in result.indikator_unsupported if i["element"] == "s"] == [
+            "Indikator A", "Indikator B", "Indikator C", "Indikator D"]
+
+
+def test_elements_of_other_plans_keep_document_order_after_a_reload(store: GraphStore, tmp_path: Path) -> None:
+    """What a plan's diagram shows of the plans above it (service.plans.get_plan_graph): their parents
+    by id and their indikator in document order, on the first load and after reloads."""
+    import yaml
+
+    from service.loading import load_paths
+    from service.plans import get_plan_graph
+
+    meta = {"pemda": "Kabupaten Contoh", "tahun": 2025, "kind": "pohon_kinerja"}
+    above = {"plan": {"id": "above", "perangkat_daerah": "Bupati", **meta}, "elements": [
+        {"id": "t1", "level": "tujuan", "statement": "Tujuan 1"},
+        {"id": "t2", "level": "tujuan", "statement": "Tujuan 2"},
+        {"id": "s", "level": "sasaran", "statement": "Sasaran", "parents": ["t2", "t1"],
+         "indikator": [{"name": f"Indikator {n}"} for n in "DCBA"]},
+    ]}
+    below = {"plan": {"id": "below", "perangkat_daerah": "Dinas Sosial", **meta}, "elements": [
+        {"id": "t", "level": "tujuan", "statement": "Tujuan dinas", "parents": ["above/s"]},
+    ]}
+    paths = []
+    for doc in (above, below):
+        paths.append(tmp_path / f"{doc['plan']['id']}.yaml")
+        paths[-1].write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
+    for _ in range(3):
+        load_paths(store, paths)
+        s = next(x for x in get_plan_graph(store, "below").external if x.id == "s")
+        assert s.indikator == ["Indikator D", "Indikator C", "Indikator B", "Indikator A"]
+        assert s.parents == ["above/t1", "above/t2"]
+
+
 def test_cut_needs_an_element(seeded_store: GraphStore) -> None:
     with pytest.raises(QueryError):
         impact(seeded_store, KOTIM, [])
