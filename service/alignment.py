@@ -83,7 +83,8 @@ def node_uid(plan_id: str, node: str) -> str:
 
 def trace_of_rows(plan_id: str, node: str, rows: list[dict[str, Any]]) -> Trace:
     """The trace of an element from the rows of cypher/trace_rows.cypher."""
-    ups = sorted((r for r in rows if r["part"] == "path"), key=lambda r: (r["hops"], r["top_uid"]))
+    # shortest first, then by where they end and pass (two paths of a length to one tujuan: not the engine's order)
+    ups = sorted((r for r in rows if r["part"] == "path"), key=lambda r: (r["hops"], r["top_uid"], [s["uid"] for s in r["path"]]))
     below = sorted((r for r in rows if r["part"] == "below"), key=lambda r: (r["element"]["plan"], r["element"]["seq"]))
     steps: dict[str, list[dict[str, Any]]] = {}  # each element's indikator once, however many paths it is on
     for r in ups:

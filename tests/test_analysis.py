@@ -37,6 +37,28 @@ def test_trace_reaches_the_tujuan_and_crosses_into_the_kepala_daerah_plan(seeded
     assert t.subtree == [] and t.reaches == ["tujuan"]
 
 
+def test_trace_orders_paths_of_one_length_to_one_tujuan_by_the_way_they_go(store: GraphStore, tmp_path: Path) -> None:
+    """Two paths of the same length to the same tujuan came in the engine's order, which a reload changes."""
+    import yaml
+
+    from service.loading import load_paths
+
+    plan = {
+        "plan": {"id": "two", "pemda": "Kabupaten Contoh", "perangkat_daerah": "Dinas Sosial", "tahun": 2025, "kind": "pohon_kinerja"},
+        "elements": [
+            {"id": "t", "level": "tujuan", "statement": "Tujuan"},
+            {"id": "s2", "level": "sasaran", "statement": "Sasaran 2", "parents": ["t"]},
+            {"id": "s1", "level": "sasaran", "statement": "Sasaran 1", "parents": ["t"]},
+            {"id": "p", "level": "program", "statement": "Program", "parents": ["s2", "s1"]},
+        ],
+    }
+    path = tmp_path / "two.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False))
+    for _ in range(3):
+        load_paths(store, [path])
+        assert [[s.id for s in p] for p in trace(store, "two", "p").paths] == [["p", "s1", "t"], ["p", "s2", "t"]]
+
+
 def test_trace_subtree_of_a_program(seeded_store: GraphStore) -> None:
     t = trace(seeded_store, KOTIM, "p-bencana")
     assert sorted(s.id for s in t.subtree) == sorted([
