@@ -297,11 +297,12 @@ def _rollup(ctx: Context, r: Rule) -> list[Finding]:
     out = []
     for row in ctx.rows("check_budget_rollup"):
         pagu, total = int(row["pagu"]), int(row["children_sum"])
+        children = [c for _, c in sorted(zip(row["seqs"], row["children"], strict=True))]  # document order
         out.append(r.finding(
-            ctx, row["plan"], [row["id"], *row["children"]],
+            ctx, row["plan"], [row["id"], *children],
             f"{_lvl(row['level'])} anggaran {format_rupiah(pagu)} but its contributors add up to {format_rupiah(total)} "
             f"(difference {format_rupiah(pagu - total)})",
-            pagu=pagu, raw=row["raw"], children_sum=total, difference=pagu - total, children=row["children"]))
+            pagu=pagu, raw=row["raw"], children_sum=total, difference=pagu - total, children=children))
     return out
 
 

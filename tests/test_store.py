@@ -278,7 +278,7 @@ def test_compaction_covers_writes_made_while_the_engine_was_rewriting_its_log(st
     It now starts a rewrite of its own once that one is done."""
     conn = store.engine._db.connection  # type: ignore[attr-defined]
     store.write("write_plan", **SAMPLE_PARAMS["write_plan"])
-    conn.config_set("rdb-key-save-delay", 200_000)  # the engine's own test knob: 0.2 s per key saved, a slow rewrite
+    conn.config_set("rdb-key-save-delay", 1_000_000)  # the engine's own test knob: 1 s per key saved, a slow rewrite
     try:
         conn.bgrewriteaof()
         store.write("write_plan", **plan_params(PlanDocument.model_validate({**PLAN, "plan": {**PLAN["plan"], "id": "other"}})))
