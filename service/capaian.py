@@ -537,9 +537,9 @@ class IndikatorView(NamedTuple):
     capaian: dict[int, NilaiView]
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> IndikatorView:
-        """From a row with id, name, polaritas and values_json as cypher/ returns them; only the years with
-        both a target and a realisasi, the ones capaian_rows reads."""
+    def of(cls, row: dict[str, Any], id_key: str = "id") -> IndikatorView:
+        """From a row with the indikator's id (under `id_key`), name, polaritas and values_json as cypher/
+        returns them; only the years with both a target and a realisasi, the ones capaian_rows reads."""
         values = json.loads(row.get("values_json") or "{}")
         target, realisasi, reported = values.get("target", {}), values.get("realisasi", {}), values.get("capaian", {})
         both = target.keys() & realisasi.keys()
@@ -547,7 +547,7 @@ class IndikatorView(NamedTuple):
         def years(given: dict[str, dict[str, Any]]) -> dict[int, NilaiView]:
             return {int(y): NilaiView(**given[y]) for y in both if y in given}
 
-        return cls(row["id"], row["name"], row.get("polaritas"), years(target), years(realisasi), years(reported))
+        return cls(row[id_key], row["name"], row.get("polaritas"), years(target), years(realisasi), years(reported))
 
 
 def capaian_rows(element_id: str, statement: str, indikator: Iterable[IndikatorOut | IndikatorView],

@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, Field
 
 from service.errors import NotFound
+from service.nomenklatur import LEVEL_ABOVE, LEVELS
 from service.plans import local_ref
 from service.store import GraphStore
 from service.values import format_rupiah
@@ -319,7 +320,6 @@ def _malformed(ctx: Context, r: Rule) -> list[Finding]:
 
 # ---- nomenclature codes -------------------------------------------------------------------------
 
-NOMEN_LEVELS = ("program", "kegiatan", "sub_kegiatan")
 
 
 @dataclass(frozen=True)
@@ -360,7 +360,7 @@ def _nomen_elements(ctx: Context) -> dict[tuple[str, str], NomenElement]:
         above: dict[tuple[str, str], NomenElement] = {}
         for r in ctx.rows("check_nomenklatur_parents", **params):
             parents.setdefault((r["plan"], r["id"]), []).append(r["parent"])
-            if r["parent_level"] in NOMEN_LEVELS:
+            if r["parent_level"] in LEVELS:
                 above[(r["plan"], r["parent"])] = NomenElement(r["plan"], r["parent"], r["parent_level"],
                                                                r["parent_code"], r["parent_name"], ())
         cached = {
@@ -375,8 +375,8 @@ def _nomen_elements(ctx: Context) -> dict[tuple[str, str], NomenElement]:
 
 def _parent_one_up(els: dict[tuple[str, str], NomenElement], e: NomenElement) -> list[NomenElement]:
     """Parents of e one nomenclature level up (program above kegiatan, kegiatan above sub kegiatan)."""
-    up = NOMEN_LEVELS.index(e.level) - 1
-    return [p for pid in e.parents if (p := els.get((e.plan, pid))) and NOMEN_LEVELS.index(p.level) == up]
+    up = LEVEL_ABOVE.get(e.level)
+    return [p for pid in e.parents if (p := els.get((e.plan, pid))) and p.level == up]
 
 
 def codes(ctx: Context) -> dict[tuple[str, str], CodeInfo]:
@@ -392,7 +392,7 @@ def codes(ctx: Context) -> dict[tuple[str, str], CodeInfo]:
     bidang = ctx.config.get("bidang", "1.06")
     els = _nomen_elements(ctx)
     out: dict[tuple[str, str], CodeInfo] = {}
-    for key, e in sorted(els.items(), key=lambda kv: NOMEN_LEVELS.index(kv[1].level)):
+    for key, e in sorted(els.items(), key=lambda kv: LEVELS.index(kv[1].level)):
         if e.code:
             out[key] = CodeInfo(e.code, True, None, None)
             continue
@@ -545,7 +545,7 @@ def capaian_rows(ctx: Context) -> list[tuple[str, Any]]:
                                            "realistic": tuple(ctx.config.get("capaian_bounds", config.realistic))})
         cached = []
         for row in ctx.rows("check_capaian_facts"):
-            ind = capaian.IndikatorView.of({**row, "id": row["indikator_id"]})
+            ind = capaian.IndikatorView.of(row, id_key="indikator_id")
             cached.extend((row["plan"], c) for c in capaian.capaian_rows(row["id"], row["statement"], [ind], config,
                                                                           with_predikat=False))
         ctx.__dict__["_capaian"] = cached

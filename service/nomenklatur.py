@@ -43,6 +43,7 @@ GENERIC_BIDANG = "X.XX"
 DEFAULT_BIDANG = "1.06"
 NEAR_MISS_RATIO = 0.85
 LEVELS = ("program", "kegiatan", "sub_kegiatan")
+LEVEL_ABOVE = dict(zip(LEVELS[1:], LEVELS[:-1], strict=True))  # the level a kegiatan / sub kegiatan is filed under
 
 Level = Literal["program", "kegiatan", "sub_kegiatan"]
 Status = Literal["exact", "near_miss", "name_mismatch", "unknown_code"]
@@ -468,11 +469,10 @@ def certified(code: str | None, name: str | None, level: str, parent_codes: Iter
     look at every other element, and trust a certificate only of that version and of the bidang they
     check (a code of another bidang is unknown there).
     """
-    return bool(code and name) and _exact(code, name, level) and all(  # type: ignore[arg-type]
-        p and prefix_matches(code, p) for p in parent_codes)  # type: ignore[arg-type]
+    if not code or not name or not _exact(code, name, level):
+        return False
+    return all(prefix_matches(code, p) if p else False for p in parent_codes)
 
-
-LEVEL_ABOVE = {"kegiatan": "program", "sub_kegiatan": "kegiatan"}
 
 
 def load() -> Nomenklatur:
