@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import math
 import queue
 import threading
 import time
@@ -30,25 +31,45 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in row.items() if v is not None}
 
 
-def _nilai_dict(n: Nilai) -> dict[str, Any]:
-    """n.model_dump(exclude_defaults=True), written out: the loader calls it for every target and
-    realisasi (a million times at national scale) and pydantic's general path was most of its cost."""
-    d: dict[str, Any] = {"raw": n.raw}
+_json = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps(x, ensure_ascii=False), without a new encoder per call
+_jstr = json.encoder.encode_basestring  # a str as JSON text (ensure_ascii=False), quotes included
+
+
+def _jnum(v: Any) -> str:
+    """A float as json.dumps writes it (repr; NaN and the infinities as JavaScript names)."""
+    if type(v) is float and math.isfinite(v):
+        return float.__repr__(v)
+    return _json(v)
+
+
+def _nilai_text(n: Nilai) -> str:
+    """json.dumps of n.model_dump(exclude_defaults=True) (raw first, then what differs from the
+    defaults), written out: the loader calls it for every target and realisasi, a million times at
+    national scale, and building dicts for the encoder was most of its cost."""
+    text = '{"raw": ' + (_jstr(n.raw) if type(n.raw) is str else _json(n.raw))
     if n.value is not None:
-        d["value"] = n.value
+        text += ', "value": ' + _jnum(n.value)
     if n.lo is not None:
-        d["lo"] = n.lo
+        text += ', "lo": ' + _jnum(n.lo)
     if n.hi is not None:
-        d["hi"] = n.hi
+        text += ', "hi": ' + _jnum(n.hi)
     if n.unit != "":
-        d["unit"] = n.unit
+        text += ', "unit": ' + (_jstr(n.unit) if type(n.unit) is str else _json(n.unit))
     if n.wellformed is not True:
-        d["wellformed"] = n.wellformed
-    return d
+        text += ', "wellformed": ' + _json(n.wellformed)
+    return text + "}"
 
 
-def _nilai_json(values: dict[int, Nilai]) -> dict[str, Any]:
-    return {str(year): _nilai_dict(n) for year, n in sorted(values.items())}
+def _years_text(values: dict[int, Nilai]) -> str:
+    if not values:
+        return "{}"
+    return "{" + ", ".join(f'"{year}": {_nilai_text(n)}' for year, n in sorted(values.items())) + "}"
+
+
+def values_json(ind: Indikator) -> str:
+    """The indikator's values by year as JSON text: {"target": {year: nilai}, "realisasi": ..., "capaian": ...}."""
+    return ('{"target": ' + _years_text(ind.target) + ', "realisasi": ' + _years_text(ind.realisasi)
+            + ', "capaian": ' + _years_text(ind.capaian) + "}")
 
 
 def indikator_row(plan_id: str, el: Element, k: int, ind: Indikator) -> dict[str, Any]:
@@ -73,11 +94,7 @@ def indikator_row(plan_id: str, el: Element, k: int, ind: Indikator) -> dict[str
         "n_realisasi": len(ind.realisasi),
         "units": sorted({u for u in [ind.satuan or "", *(n.unit or "" for n in ind.target.values())] if u.strip()}) or None,
         # Per-year values keep raw text and parsed form; Neo4j stores no maps, so they travel as JSON.
-        "values_json": json.dumps({
-            "target": _nilai_json(ind.target),
-            "realisasi": _nilai_json(ind.realisasi),
-            "capaian": _nilai_json(ind.capaian),
-        }, ensure_ascii=False),
+        "values_json": values_json(ind),
     })
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 # A well-formed Indonesian number: thousands grouped by dots in threes, decimal comma.
 # "5.328.418.993", "93,59", "1.081,93", "12". (GLOSSARY: Anggaran.)
@@ -107,6 +108,7 @@ def format_rupiah(value: int) -> str:
     return f"{sign}Rp {abs(value):,}".replace(",", ".")
 
 
+@lru_cache(maxsize=65536)  # names repeat across plans, and the loader keys a million of them
 def text_key(text: str) -> str:
     """A comparison key for names: case, spacing and punctuation ignored."""
     return " ".join(re.sub(r"[^\w]+", " ", text.casefold()).split())

@@ -112,14 +112,46 @@ def test_missing_path_is_an_error(tmp_path: Path) -> None:
         read_plans([tmp_path / "missing.yaml"])
 
 
-@pytest.mark.parametrize("raw", ["93,59%", "55 Orang", "-", "5 - 10 %", "32.400.0000", "1.250", "0"])
-def test_stored_nilai_equals_pydantics_dump(raw: str) -> None:
-    """The loader writes targets and realisasi with a hand-written dump; it must equal pydantic's."""
-    from service.loading import _nilai_dict
-    from service.models import Nilai
+def _dumped(ind) -> str:
+    """What the loader's hand-written values_json must equal: json.dumps of pydantic's dumps."""
+    import json
 
-    n = Nilai.parse(raw)
-    assert _nilai_dict(n) == n.model_dump(exclude_defaults=True)
+    def years(values):
+        return {str(y): n.model_dump(exclude_defaults=True) for y, n in sorted(values.items())}
+
+    return json.dumps({"target": years(ind.target), "realisasi": years(ind.realisasi), "capaian": years(ind.capaian)},
+                      ensure_ascii=False)
+
+
+@pytest.mark.parametrize("raw", ["93,59%", "55 Orang", "-", "5 - 10 %", "32.400.0000", "1.250", "0"])
+def test_stored_values_equal_pydantics_dump(raw: str) -> None:
+    """The loader writes targets and realisasi as JSON by hand; it must equal json.dumps of pydantic's dump."""
+    from service.loading import values_json
+    from service.models import Indikator
+
+    ind = Indikator.model_validate({"name": "x", "target": {2025: raw, 2024: "12 Orang"}, "realisasi": {2025: raw}})
+    assert values_json(ind) == _dumped(ind)
+
+
+def test_stored_values_equal_pydantics_dump_for_odd_values() -> None:
+    """Quotes, backslashes, control and non-ASCII characters, NaN and the infinities, a malformed value."""
+    from service.loading import values_json
+    from service.models import Indikator
+
+    ind = Indikator.model_validate({"name": "x", "target": {
+        2024: {"raw": 'a "q" \\ é\n\u0001', "value": float("nan"), "lo": float("inf"), "hi": -float("inf"),
+               "unit": "%\t", "wellformed": False},
+        2023: {"raw": "1", "value": 1e300}}, "capaian": {2025: {"raw": "0.1", "value": 0.1}}})
+    assert values_json(ind) == _dumped(ind)
+    assert '"value": NaN' in values_json(ind)
+
+
+def test_stored_values_of_every_seed_indikator_equal_pydantics_dump() -> None:
+    from service.loading import values_json
+
+    inds = [i for _, d in read_plans([SEED_DIR]) for e in d.elements for i in e.indikator]
+    assert len(inds) == 232
+    assert [values_json(i) for i in inds] == [_dumped(i) for i in inds]
 
 
 class _RecordingStore:
