@@ -2,9 +2,11 @@
 
     python -m bench.run [--scale kabupaten|national|both] [--data-dir DIR]
 
-Everything goes through the product's own code paths: service.loading.PlanWriter (what `pokin load`
-uses: batches of whole plans, one atomic write_plan statement each, the next batch's rows built while
-the engine writes; one compaction at the end), service.checks.run_checks_many,
+Everything goes through the product's own code paths: service.loading.plan_writer (what `pokin load`
+uses: into the benchmark's empty store, service.bulk's bulk records built by helper processes and
+swapped in whole; with --statements, PlanWriter's batches of whole plans, one atomic write_plan
+statement each, as loads into a store that holds plans go; one compaction at the end),
+service.checks.run_checks_many,
 service.alignment.trace, service.impact.impact, open_store, and the FastAPI app under uvicorn in a
 subprocess on 127.0.0.1. The same graph is then built in memory with networkx and the same walks are
 timed there. The data directory (default /tmp/pokin-bench/<scale>) is emptied first and removed at the
@@ -159,12 +161,26 @@ class Sample:
     level: str
 
 
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rusage_s(who: int) -> float:
+    r = resource.getrusage(who)
+    return r.ru_utime + r.ru_stime
+
+
 def load(store: GraphStore, scale: Scale, report: Report, samples: int,
-         limit: float | None = None) -> tuple[dict[str, list[Sample]], list[Any]] | None:
+         limit: float | None = None, statements: bool = False) -> tuple[dict[str, list[Sample]], list[Any]] | None:
     """Generate every document first (not timed: a user's files exist already), then write them all
-    through one service.loading.PlanWriter, as `pokin load` does, and compact once; return sampled
-    elements and the documents (the networkx graph is built from them)."""
-    from service.loading import PlanWriter
+    through the writer `pokin load` picks (service.loading.plan_writer: into the empty store, the bulk
+    path of service.bulk), or through write_plan statements (PlanWriter) with `statements`; compact
+    once. Return sampled elements and the documents (the networkx graph is built from them)."""
+    from service.bulk import BulkWriter
+    from service.loading import PlanWriter, plan_writer
 
     rng = random.Random(7)
     picked: dict[str, list[Sample]] = {lv: [] for lv in LEVELS}
@@ -199,9 +215,11 @@ def load(store: GraphStore, scale: Scale, report: Report, samples: int,
     prof = LoadProfile(store)
     capped = False
     written = 0
+    engine_pid = store.engine.server.pid  # type: ignore[attr-defined]
+    cpu_before = (rusage_s(resource.RUSAGE_SELF), rusage_s(resource.RUSAGE_CHILDREN), cpu_s(engine_pid))
     wall = time.perf_counter()
     try:
-        writer = PlanWriter(store, compact=False)
+        writer = PlanWriter(store, compact=False) if statements else plan_writer(store, compact=False)
         with writer:
             for n, docs in enumerate(pemdas, 1):
                 writer.add([(Path(f"synthetic/{d.plan.id}.yaml"), d) for d in docs])
@@ -209,8 +227,8 @@ def load(store: GraphStore, scale: Scale, report: Report, samples: int,
                 if limit and time.perf_counter() - wall > limit:
                     capped = True
                     break
-                if scale.pemda > 1 and n % 50 == 0:
-                    print(f"    ... {n * (scale.perangkat_daerah + 1)} plans queued, {written:,} elements, "
+                if scale.pemda > 1 and n % 100 == 0:
+                    print(f"    ... {n * (scale.perangkat_daerah + 1)} plans added, {written:,} elements, "
                           f"{time.perf_counter() - wall:.0f} s", flush=True)
         write_s = time.perf_counter() - wall
         t = time.perf_counter()
@@ -219,6 +237,9 @@ def load(store: GraphStore, scale: Scale, report: Report, samples: int,
         compact_s = time.perf_counter() - t
     finally:
         prof.stop()
+    cpu = [after - before for before, after in zip(cpu_before, (rusage_s(resource.RUSAGE_SELF),
+                                                               rusage_s(resource.RUSAGE_CHILDREN), cpu_s(engine_pid)),
+                                                    strict=True)]
     load_s = write_s + compact_s
     report.add("plans / elements / indikator generated", f"{plans:,} / {elements:,} / {indikator:,}")
     report.add("  (not timed) generating the documents, held in memory", f"{gen_s:.2f} s, ~{max(0.0, rss_docs - rss_before):,.0f} MB")
@@ -228,14 +249,25 @@ def load(store: GraphStore, scale: Scale, report: Report, samples: int,
         return None
     # The target is for a million elements (national scale); scaled to the elements written.
     target = 30 * elements / 1_000_000 if elements > 500_000 else None
-    report.add("load (PlanWriter: rows, statements, compaction)", f"{load_s:.2f} s ({elements / load_s:,.0f} elements/s)",
+    how = ("bulk records, indexes, swap, compaction" if isinstance(writer, BulkWriter)
+           else "write_plan statements, compaction")
+    report.add(f"load into an empty store ({how})", f"{load_s:.2f} s ({elements / load_s:,.0f} elements/s)",
                f"< {target:.1f} s" if target else "", load_s < target if target else None)
-    report.add("  engine execution (server-reported), in the sender thread", f"{prof.server_ms / 1000:.2f} s")
-    report.add("  statements built in the caller's thread meanwhile (rows + text)", f"{writer.build_s:.2f} s")
-    report.add("    of which parameter text (service.wire)", f"{prof.header_s:.2f} s ({prof.param_bytes / 1e6:,.0f} MB)")
-    report.add("  sender thread in run_prepared in all (socket, engine, reply)", f"{prof.engine_s:.2f} s")
+    report.add("  CPU meanwhile: this process / helper processes / engine",
+               f"{cpu[0]:.1f} s / {cpu[1]:.1f} s / {cpu[2]:.1f} s")
+    if isinstance(writer, BulkWriter):
+        report.add(f"  records built by {writer.helpers} helper processes; this thread waiting for them, joining, "
+                   "numbering", f"{writer.build_s:.2f} s")
+        report.add("  GRAPH.BULK commands in the sender thread (socket and engine), commands",
+                   f"{writer.engine_s:.2f} s, {writer.commands}")
+        report.add("  indexes filled and swap, at the end", f"{writer.finish_s:.2f} s")
+    else:
+        report.add("  engine execution (server-reported), in the sender thread", f"{prof.server_ms / 1000:.2f} s")
+        report.add("  statements built in the caller's thread meanwhile (rows + text)", f"{writer.build_s:.2f} s")
+        report.add("    of which parameter text (service.wire)", f"{prof.header_s:.2f} s ({prof.param_bytes / 1e6:,.0f} MB)")
+        report.add("  sender thread in run_prepared in all (socket, engine, reply)", f"{prof.engine_s:.2f} s")
+        report.add("write_plan statements, per plan", f"{prof.statements:,}, mean {ms(prof.engine_s / max(1, prof.statements))}")
     report.add("  final compaction (BGREWRITEAOF)", f"{compact_s:.2f} s")
-    report.add("write_plan statements, per plan", f"{prof.statements:,}, mean {ms(prof.engine_s / max(1, prof.statements))}")
     return picked, [d for docs in pemdas for d in docs]
 
 
@@ -493,7 +525,7 @@ def bench_api(data_dir: Path, picked: dict[str, list[Sample]], report: Report, s
 
 
 def run_scale(scale: Scale, data_root: Path, samples: int, keep: bool, api: bool,
-              limit: float | None = None) -> Report:
+              limit: float | None = None, statements: bool = False) -> Report:
     data_dir = (data_root / scale.name).resolve()
     if data_dir == _default_data_dir().resolve():
         raise SystemExit(f"refusing to benchmark in the default data directory {data_dir}")
@@ -511,7 +543,7 @@ def run_scale(scale: Scale, data_root: Path, samples: int, keep: bool, api: bool
     server_pid = store.engine.server.pid  # type: ignore[attr-defined]
     loaded = None
     try:
-        loaded = load(store, scale, report, samples, limit)
+        loaded = load(store, scale, report, samples, limit, statements)
         if loaded is None:
             return report  # the finally below closes the store; nothing else is measured on a partial load
         picked, all_docs = loaded
@@ -585,11 +617,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--keep", action="store_true", help="keep the data directory afterwards")
     ap.add_argument("--no-api", action="store_true", help="skip the API measurements")
     ap.add_argument("--load-limit", type=float, metavar="SECONDS", help="stop loading after this long and report the rate")
+    ap.add_argument("--statements", action="store_true",
+                    help="load through write_plan statements (what later loads use) instead of the bulk path of a first load")
     args = ap.parse_args(argv)
     print(f"machine: {machine()}")
     print(f"command: python -m bench.run {' '.join(argv if argv is not None else sys.argv[1:])}")
     names = ["kabupaten", "national"] if args.scale == "both" else [args.scale]
-    reports = [run_scale(SCALES[n], args.data_dir, args.samples, args.keep, not args.no_api, args.load_limit)
+    reports = [run_scale(SCALES[n], args.data_dir, args.samples, args.keep, not args.no_api, args.load_limit,
+                         args.statements)
                for n in names]
     print("\n" + "\n\n".join(r.table() for r in reports))
 

@@ -425,6 +425,17 @@ class PlanWriter:
             self._thread.join()
 
 
+def plan_writer(store: GraphStore, progress: Callable[[str, int, int], None] | None = None,
+                total: int = 0, compact: bool = True) -> Any:
+    """The writer for a load: into an empty embedded store, the bulk endpoint (service.bulk: the whole
+    load appears at once); else one write_plan statement per batch of plans (PlanWriter)."""
+    from service import bulk
+
+    if bulk.can_bulk(store):
+        return bulk.BulkWriter(store, progress, total, compact=compact)
+    return PlanWriter(store, progress, total, compact=compact)
+
+
 def write_documents(store: GraphStore, docs: list[tuple[Path, PlanDocument]],
                     progress: Callable[[str, int, int], None] | None = None) -> list[dict[str, Any]]:
     """Write plans in batches of whole plans (one statement per batch), then compact the engine's log.
@@ -433,6 +444,6 @@ def write_documents(store: GraphStore, docs: list[tuple[Path, PlanDocument]],
     by others come first.
     """
     ordered = _order_by_dependency(docs)
-    with PlanWriter(store, progress, total=len(ordered)) as writer:
+    with plan_writer(store, progress, total=len(ordered)) as writer:
         writer.add(ordered)
     return writer.written

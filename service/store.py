@@ -387,6 +387,77 @@ class EmbeddedEngine:
             self._apools[loop] = wire.AsyncConnections("127.0.0.1", self.server.port)
         return self._apools[loop]
 
+    # ---- a first load through the bulk endpoint (service.bulk) ----
+
+    @property
+    def graph_name(self) -> str:
+        return str(self._graph.name)
+
+    def _raw(self, *args: Any) -> Any:
+        """One command on this thread's connection, sent once; engine errors as PokinError."""
+        import redis
+
+        try:
+            return self._command(*args, retry=False)
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:
+            raise self._unreachable(e) from e
+        except redis.exceptions.ResponseError as e:
+            raise PokinError(f"{args[0]} failed: {e}") from e
+
+    def bulk(self, args: tuple[Any, ...]) -> None:
+        self._raw(*args)
+
+    def is_empty(self) -> bool:
+        """No node in the store's graph (or no graph yet)."""
+        reply = self._raw("GRAPH.RO_QUERY", self.graph_name, "MATCH (n) RETURN 1 LIMIT 1", "--compact")
+        return not reply[1]
+
+    def keys(self, pattern: str) -> list[str]:
+        return [k.decode() if isinstance(k, bytes) else k for k in self._db.connection.scan_iter(match=pattern)]
+
+    def auto_rewrite(self, percentage: int) -> int:
+        """Set the growth of the log (in % of its size after the last rewrite) that makes the engine
+        rewrite it by itself (0: never); returns the setting it replaces."""
+        before = self._raw("CONFIG", "GET", "auto-aof-rewrite-percentage")
+        self._raw("CONFIG", "SET", "auto-aof-rewrite-percentage", str(percentage))
+        return int(before[1])
+
+    def drop_graph(self, key: str) -> None:
+        """Delete a graph key (a bulk graph) if it exists."""
+        self._raw("DEL", key)
+
+    def index_graph(self, key: str, index_queries: list[str], wait: float = 600.0) -> None:
+        """Create the store's indexes on graph `key` and wait until the engine has filled them all."""
+        for text in index_queries:
+            self._raw("GRAPH.QUERY", key, text)
+        deadline = time.monotonic() + wait
+        while True:
+            reply = self._raw("GRAPH.RO_QUERY", key, "CALL db.indexes() YIELD status RETURN status", "--compact")
+            if all(row[0][1] in (b"OPERATIONAL", "OPERATIONAL") for row in reply[1]):
+                return
+            if time.monotonic() > deadline:
+                raise GraphUnavailable(f"indexes of {key} not filled after {wait:.0f}s")
+            time.sleep(0.02)
+
+    def swap_in(self, key: str) -> bool:
+        """Make graph `key` the store's graph if the store's graph has no node; one atomic step
+        (WATCH: a write to the store's graph after the check makes the swap fail). False if not done."""
+        import redis
+
+        graph = self.graph_name
+        with self._db.connection.pipeline() as pipe:
+            try:
+                pipe.watch(graph)
+                if not self.is_empty():
+                    return False
+                pipe.multi()
+                pipe.delete(graph)
+                pipe.rename(key, graph)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                return False
+
     def compact(self) -> None:
         """Rewrite the append-only log with a snapshot preamble so a restart loads in seconds.
 
