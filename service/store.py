@@ -566,4 +566,8 @@ def open_store(settings: Settings, queries: Mapping[str, NamedQuery] | None = No
                                 settings.pokin_engine_threads)
     store = GraphStore(engine, queries, settings.pokin_query_timeout)
     store.ensure_schema()
+    if isinstance(engine, EmbeddedEngine):
+        from service.bulk import drop_stale
+
+        drop_stale(store)  # a first load whose process died before its swap: never seen, dropped
     return store

@@ -259,3 +259,59 @@ def test_a_bulk_graph_left_by_a_dead_process_is_dropped(store: GraphStore) -> No
     assert bulk.can_bulk(store)
     assert _bulk_keys(store) == [live]
     engine.drop_graph(live)
+
+
+KILLED_LOADER = """
+import dataclasses, sys
+from pathlib import Path
+from bench.generate import NATIONAL, iter_pemda
+from service import bulk
+from service.config import Settings
+from service.store import open_store
+
+bulk.COMMAND_ELEMENTS = 2_000  # many commands: the kill comes between two of them
+store = open_store(Settings(_env_file=None, pokin_data_dir=Path(sys.argv[1]), neo4j_uri=None))
+docs = [(Path(f"{d.plan.id}.yaml"), d) for ps in iter_pemda(dataclasses.replace(NATIONAL, pemda=40)) for d in ps]
+with bulk.BulkWriter(store, progress=lambda p, n, t: print(n, flush=True)) as w:
+    w.add(docs)
+print("swapped", flush=True)
+"""
+
+
+def test_a_first_load_killed_before_its_swap_leaves_the_store_empty(data_dir: Path) -> None:
+    """kill -9 the loading process and its engine once bulk commands have gone in: after a restart the
+    store holds nothing of that load (the bulk graph the log replays is dropped), and a new first load
+    works."""
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import ROOT
+
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_LOADER, str(data_dir)], cwd=ROOT, stdout=subprocess.PIPE,
+                            text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # a command has been sent and its plans counted
+        assert first.strip().isdigit(), first
+        state = json_state(data_dir)
+        os.kill(state["pid"], signal.SIGKILL)
+        proc.kill()
+    finally:
+        proc.wait(30)
+    s = open_store(make_settings(data_dir))
+    try:
+        assert s.read("count_plans")[0]["total"] == 0
+        assert _bulk_keys(s) == []
+        load_paths(s, [SEED_DIR])
+        assert s.read("count_plans")[0]["total"] == 7
+    finally:
+        s.close()
+
+
+def json_state(data_dir: Path) -> dict[str, int]:
+    import json
+
+    from service import embedded
+
+    return json.loads((data_dir / embedded.STATE_FILE).read_text())
