@@ -441,7 +441,8 @@ class BulkWriter:
         # The engine rewrites its log as it grows, each time writing out the whole graph so far: eight or
         # nine times in a national load, on the CPUs the load needs. The bulk graph needs no rewrite
         # (nobody sees it before the swap, and a crash leaves it as garbage): none until the load's end.
-        self._rewrite_setting: int | None = self.engine.auto_rewrite(0)
+        # 0 already: another first load runs, and puts its setting back itself.
+        self._rewrite_setting: int | None = self.engine.auto_rewrite(0) or None
         self._thread = threading.Thread(target=self._send, name="pokin-bulk-writer", daemon=True)
         self._thread.start()
 

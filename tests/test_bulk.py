@@ -315,3 +315,23 @@ def json_state(data_dir: Path) -> dict[str, int]:
     from service import embedded
 
     return json.loads((data_dir / embedded.STATE_FILE).read_text())
+
+
+def test_two_first_loads_at_once(tmp_path: Path) -> None:
+    """The first to finish is swapped in; the other finds the store full and goes through write_plan.
+    The engine's own log rewrites are back on after both, whichever ends first."""
+    docs = _seed_docs()
+    expected = _load(tmp_path / "stmt", PlanWriter, docs)
+    s = open_store(make_settings(tmp_path / "bulk"))
+    try:
+        first, second = bulk.BulkWriter(s, helpers=0), bulk.BulkWriter(s, helpers=0)
+        first.add(docs[:4])
+        second.add(docs[4:])
+        first.close()
+        assert _rewrite_at(s) == 100 and s.read("count_plans")[0]["total"] == 4
+        second.close()
+        assert _rewrite_at(s) == 100
+        assert dump(s) == expected
+        assert _bulk_keys(s) == []
+    finally:
+        s.close()
