@@ -8,9 +8,10 @@ at all, pokin:
 
 1. turns the plans into the same rows `write_plan` takes (`service.loading.plan_params`), and writes
    them as binary records into a graph of its own, under a key no other writer knows, whole plans per
-   command (a command holds a plan's nodes and all its edges);
-2. creates the store's indexes on that graph (the same `create_index_*` files) and waits until the
-   engine has filled them;
+   command (a command holds a plan's nodes and all its edges). Forked helper processes build the
+   records of a batch each while this process numbers nodes and sends commands;
+2. creates the store's indexes on that graph after its first command (the same `create_index_*`
+   files; the engine keeps them as the later commands add nodes);
 3. swaps it in, atomically: `WATCH` the store's graph, check that it is still empty, then
    `MULTI / DEL / RENAME / EXEC`. A write by anyone else in between makes `EXEC` fail.
 
