@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
 import math
 import os
 import pickle
@@ -54,7 +55,8 @@ LEVEL_LABELS = {"tujuan": "Element:Tujuan", "sasaran": "Element:Sasaran", "progr
 # with 200,000 (whose first and last commands leave a CPU idle longer).
 COMMAND_ELEMENTS = 100_000
 MAX_BATCH_PLANS = 4_096
-KEY_PREFIX = "bulk-"  # the bulk graph's key: "<graph>.bulk-<pid>-<n>"
+KEY_PREFIX = "bulk-"  # the bulk graph's key: "<graph>.bulk-<pid>-<random>"
+REWRITE_DEFAULT = 100  # the engine's auto-aof-rewrite-percentage as pokin starts it (its default)
 
 _Q = struct.Struct("<q").pack
 _D = struct.Struct("<d").pack
@@ -98,22 +100,48 @@ def _header(name: str, keys: list[str]) -> bytes:
     return name.encode() + b"\x00" + _U32(len(keys)) + b"".join(k.encode() + b"\x00" for k in keys)
 
 
-def key_order(rows: list[dict[str, Any]]) -> list[str]:
-    """Every key of the rows, each after the keys that precede it in a row: the engine stores a node's
-    properties in header order, and write_plan in the row's order (rows leave out their null keys)."""
+def merged_order(sequences: Iterable[tuple[str, ...]]) -> list[str] | None:
+    """One order of every key in which each sequence's keys keep their order (the engine stores a
+    node's properties in header order, write_plan in its row's order, and rows leave out their null
+    keys); keys first seen earlier come first where the sequences allow. None if two sequences
+    disagree."""
+    seqs = list(sequences)
+    first: dict[str, int] = {}
+    after: dict[str, set[str]] = {}
+    for seq in seqs:
+        for k in seq:
+            first.setdefault(k, len(first))
+            after.setdefault(k, set())
+        for a, b in itertools.pairwise(seq):
+            after[a].add(b)
+    waiting = {k: 0 for k in first}
+    for k in after:
+        for b in after[k]:
+            waiting[b] += 1
+    ready = sorted((k for k, n in waiting.items() if n == 0), key=first.__getitem__)
     order: list[str] = []
-    seen: set[str] = set()
-    for r in rows:
-        if seen.issuperset(r):
-            continue
-        at = 0
-        for k in r:
-            if k in seen:
-                at = order.index(k) + 1
-            else:
-                order.insert(at, k)
-                seen.add(k)
-                at += 1
+    while ready:
+        k = ready.pop(0)
+        order.append(k)
+        for b in sorted(after[k], key=first.__getitem__):
+            waiting[b] -= 1
+            if waiting[b] == 0:
+                ready.append(b)
+        ready.sort(key=first.__getitem__)
+    return order if len(order) == len(first) else None
+
+
+def fits(sequence: tuple[str, ...], order: list[str]) -> bool:
+    """Whether the keys of `sequence` are all in `order`, in the same order."""
+    it = iter(order)
+    return all(k in it for k in sequence)
+
+
+def key_order(rows: list[dict[str, Any]]) -> list[str]:
+    """A header order that keeps every row's own key order."""
+    order = merged_order({tuple(r) for r in rows})
+    if order is None:
+        raise NeedsStatements("rows whose keys come in contradicting orders")
     return order
 
 
@@ -157,10 +185,12 @@ class _Blobs:
     """Node blobs built plan by plan, a label's nodes in plan order: each plan's rows are encoded and
     dropped before the next plan's are made (a helper held every row of its batch at once: 600 MB
     of fresh pages for 100,000 elements, whose page faults cost more than the encoding). A label
-    whose later rows bring a key the blob's header lacks starts a new blob."""
+    whose later rows bring keys the blob's header lacks, or in an order it does not keep, starts a
+    new blob."""
 
     def __init__(self) -> None:
         self.order: dict[str, list[str]] = {}
+        self.fitting: dict[str, set[tuple[str, ...]]] = {}
         self.chunks: dict[str, list[bytes]] = {}
         self.count: dict[str, int] = {}
         self.finished: dict[str, list[tuple[bytes, int, str]]] = {}
@@ -169,10 +199,15 @@ class _Blobs:
         if not rows:
             return
         order = self.order.get(key)
-        if order is None or not all(set(order).issuperset(r) for r in rows):
+        fitting = self.fitting.setdefault(key, set())  # key sequences known to fit the header
+        new = {sig for sig in map(tuple, rows) if sig not in fitting}
+        if order is None or not all(fits(sig, order) for sig in new):
             if order is not None:
                 self._finish(key, label)
-            order = self.order[key] = key_order([dict.fromkeys(order or ()), *rows])
+            order = merged_order([tuple(order or ()), *new]) or key_order(rows)
+            self.order[key] = order
+            fitting.clear()
+        fitting.update(new)
         self.chunks.setdefault(key, []).append(node_records(label, rows, order))
         self.count[key] = self.count.get(key, 0) + len(rows)
 
@@ -212,12 +247,16 @@ def part(docs: list[tuple[Path, PlanDocument]]) -> dict[str, Any]:
     blobs = _Blobs()
     plans = []
     for f, d in docs:
-        p = plan_params(d)
         try:
+            p = plan_params(d)
             for key, label in NODE_GROUPS:
                 blobs.add(key, label, p[key])
         except QueryError as e:
             raise QueryError(f"{f}: plan {d.plan.id}: {e}") from None
+        except NeedsStatements:
+            raise
+        except Exception as e:
+            raise PokinError(f"{f}: plan {d.plan.id}: building bulk records: {e!r}") from e
         kept = {k: p[k] for k in PLAN_KEYS}
         if p["crossrefs"]:  # (child's seq, parent's plan, parent's id in it)
             seq_of = {r["uid"]: r["seq"] for lv in LEVEL_KEYS for r in p[lv]}
@@ -354,6 +393,7 @@ class _Helper:
     def __init__(self, docs: list[tuple[Path, PlanDocument]]):
         self.out = _memory_file()
         self.status: int | None = None
+        self.outcome: tuple[bool, Any] | None = None  # (True, part) or (False, error), once read
         self.pid = os.fork()
         if self.pid == 0:  # the helper: compute, write, leave without running any of the parent's cleanup
             code = 0
@@ -361,8 +401,8 @@ class _Helper:
                 gc.disable()  # short-lived, and its rows hold no cycles
                 try:
                     payload = pickle.dumps((True, part(docs)), protocol=pickle.HIGHEST_PROTOCOL)
-                except Exception as e:
-                    err = e if isinstance(e, (NeedsStatements, PokinError)) else PokinError(f"building bulk records: {e!r}")
+                except Exception as e:  # part() names file and plan; anything else is a helper's own failure
+                    err = e if isinstance(e, (NeedsStatements, PokinError)) else PokinError(f"a load helper: {e!r}")
                     payload = pickle.dumps((False, err))
                 with os.fdopen(self.out, "wb", closefd=False) as f:
                     f.write(payload)
@@ -380,18 +420,22 @@ class _Helper:
         return self.status is not None
 
     def result(self) -> dict[str, Any]:
-        """The part (waiting for the helper); its error raised here."""
-        if self.status is None:
-            self.status = os.waitpid(self.pid, 0)[1]
-        try:
-            os.lseek(self.out, 0, os.SEEK_SET)
-            with os.fdopen(self.out, "rb", closefd=False) as f:
-                data = f.read()
-        finally:
-            os.close(self.out)
-        if not data:
-            raise PokinError(f"a load helper process ({self.pid}) ended without a result (wait status {self.status})")
-        ok, value = pickle.loads(data)
+        """The part (waiting for the helper); its error raised here, again at each call."""
+        if self.outcome is None:
+            if self.status is None:
+                self.status = os.waitpid(self.pid, 0)[1]
+            try:
+                os.lseek(self.out, 0, os.SEEK_SET)
+                with os.fdopen(self.out, "rb", closefd=False) as f:
+                    data = f.read()
+            finally:
+                os.close(self.out)
+            if data:
+                self.outcome = pickle.loads(data)
+            else:
+                self.outcome = (False, PokinError(f"a load helper process ({self.pid}) ended without a result "
+                                                  f"(wait status {self.status})"))
+        ok, value = self.outcome
         if not ok:
             raise value
         return cast(dict[str, Any], value)
@@ -406,7 +450,7 @@ def default_helpers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-_keys = iter(range(1, 1 << 62))
+_OWN_KEYS: set[str] = set()  # bulk graphs of this process's writers that are still open
 
 
 class BulkWriter:
@@ -421,7 +465,10 @@ class BulkWriter:
                  total: int = 0, depth: int = 2, compact: bool = True, helpers: int | None = None):
         self.store, self.engine = store, store.engine
         self.progress, self.total, self.compact = progress, total, compact
-        self.key = f"{self.engine.graph_name}.{KEY_PREFIX}{os.getpid()}-{next(_keys)}"
+        # pid, then a random part: a process whose pid an earlier one had (containers start at the same
+        # pids) must not run into a bulk graph that one left
+        self.key = f"{self.engine.graph_name}.{KEY_PREFIX}{os.getpid()}-{os.urandom(6).hex()}"
+        _OWN_KEYS.add(self.key)
         self.graph = BulkGraph()
         self.written: list[dict[str, Any]] = []
         self.build_s = 0.0  # turning plans into commands, in the caller's thread
@@ -462,20 +509,18 @@ class BulkWriter:
             t = time.perf_counter()
             try:
                 self.engine.bulk(cmd.args(self.key, begin=self.commands == 0))
-                if self.commands == 0:
+                self.commands += 1
+                if self.commands == 1:
                     # The store's indexes, once the first command has made the graph: the engine keeps
                     # them as the later commands add nodes, so no index is built from scratch at the end.
                     self.engine.index_graph(self.key, self._index_queries())
-            except BaseException as e:  # handed to the caller's thread
-                self._error = e
-                continue
-            finally:
                 self.engine_s += time.perf_counter() - t
-            self.commands += 1
-            for f, d in cmd.docs:
-                self.written.append({"id": d.plan.id, "file": str(f), "elements": len(d.elements)})
-                if self.progress:
-                    self.progress(d.plan.id, len(self.written), self.total)
+                for f, d in cmd.docs:
+                    self.written.append({"id": d.plan.id, "file": str(f), "elements": len(d.elements)})
+                    if self.progress:
+                        self.progress(d.plan.id, len(self.written), self.total)
+            except BaseException as e:  # handed to the caller's thread; this thread drains the queue
+                self._error = e
 
     def add(self, docs: Iterable[tuple[Path, PlanDocument]]) -> None:
         if self._rest is not None:
@@ -576,9 +621,12 @@ class BulkWriter:
 
         self._stop_sender()
         swapped = self._finish_bulk()
-        self._rest = PlanWriter(self.store, self.progress, self.total, compact=False)
         if not swapped:  # the store is no longer empty: everything goes through write_plan
             self.written.clear()
+        done, progress = len(self.written), self.progress
+        self._rest = PlanWriter(self.store, progress and (lambda p, n, t: progress(p, done + n, t)), self.total,
+                                compact=False)
+        if not swapped:
             self._rest.add(self._bulk_docs)
         self._rest.add(pending)
 
@@ -599,6 +647,7 @@ class BulkWriter:
             self.engine.drop_graph(self.key)
             raise
         finally:
+            _OWN_KEYS.discard(self.key)
             self._restore_rewrites()
             self.finish_s += time.perf_counter() - t
 
@@ -638,6 +687,7 @@ class BulkWriter:
         try:
             self.engine.drop_graph(self.key)
         finally:
+            _OWN_KEYS.discard(self.key)
             self._restore_rewrites()
 
     def __enter__(self) -> BulkWriter:
@@ -651,19 +701,31 @@ class BulkWriter:
 
 
 def stale_key(key: str, graph: str) -> bool:
-    """A bulk graph left by a process that died during a load (its pid no longer runs)."""
+    """A bulk graph left by a process that died during a load: its pid no longer runs, or is this
+    process's and the key is none of its writers'."""
     from service.embedded import _pid_alive
 
     rest = key.removeprefix(f"{graph}.{KEY_PREFIX}")
     pid = rest.split("-", 1)[0]
-    return rest != key and pid.isdigit() and not _pid_alive(int(pid))
+    if rest == key or not pid.isdigit():
+        return False
+    if int(pid) == os.getpid():
+        return key not in _OWN_KEYS
+    return not _pid_alive(int(pid))
 
 
 def drop_stale(store: GraphStore) -> None:
+    """Drop the bulk graphs of loads whose process died; when no load runs any more, turn the engine's
+    own log rewrites back on if such a load left them off."""
     engine = store.engine
+    live = False
     for key in engine.keys(f"{engine.graph_name}.{KEY_PREFIX}*"):
         if stale_key(key, engine.graph_name):
             engine.drop_graph(key)
+        else:
+            live = True
+    if not live and not _OWN_KEYS and engine.auto_rewrite_setting() == 0:
+        engine.auto_rewrite(REWRITE_DEFAULT)
 
 
 def can_bulk(store: GraphStore) -> bool:

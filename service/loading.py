@@ -371,13 +371,12 @@ class PlanWriter:
             prepared, batch = item
             try:
                 self.store.execute(prepared)
-            except BaseException as e:  # handed to the caller's thread
+                for f, d in batch:
+                    self.written.append({"id": d.plan.id, "file": str(f), "elements": len(d.elements)})
+                    if self.progress:
+                        self.progress(d.plan.id, len(self.written), self.total)
+            except BaseException as e:  # handed to the caller's thread; this thread drains the queue
                 self._error = e
-                continue
-            for f, d in batch:
-                self.written.append({"id": d.plan.id, "file": str(f), "elements": len(d.elements)})
-                if self.progress:
-                    self.progress(d.plan.id, len(self.written), self.total)
 
     def _raise(self) -> None:
         if self._error is not None:
@@ -397,7 +396,9 @@ class PlanWriter:
 
     def add(self, docs: Iterable[tuple[Path, PlanDocument]]) -> None:
         for f, d in docs:
-            if self._batch and (len(self._batch) >= BATCH_PLANS or self._size + len(d.elements) > BATCH_ELEMENTS):
+            if self._batch and (len(self._batch) >= BATCH_PLANS or self._size + len(d.elements) > BATCH_ELEMENTS
+                                or any(x.plan.id == d.plan.id for _, x in self._batch)):
+                # (a plan twice in one statement would be written twice: write_plan deletes old nodes first)
                 self._flush()
             self._batch.append((f, d))
             self._size += len(d.elements)

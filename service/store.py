@@ -415,12 +415,16 @@ class EmbeddedEngine:
     def keys(self, pattern: str) -> list[str]:
         return [k.decode() if isinstance(k, bytes) else k for k in self._db.connection.scan_iter(match=pattern)]
 
+    def auto_rewrite_setting(self) -> int:
+        """The growth of the log (in % of its size after the last rewrite) that makes the engine
+        rewrite it by itself (0: never)."""
+        return int(self._raw("CONFIG", "GET", "auto-aof-rewrite-percentage")[1])
+
     def auto_rewrite(self, percentage: int) -> int:
-        """Set the growth of the log (in % of its size after the last rewrite) that makes the engine
-        rewrite it by itself (0: never); returns the setting it replaces."""
-        before = self._raw("CONFIG", "GET", "auto-aof-rewrite-percentage")
+        """Set auto_rewrite_setting(); returns the setting it replaces."""
+        before = self.auto_rewrite_setting()
         self._raw("CONFIG", "SET", "auto-aof-rewrite-percentage", str(percentage))
-        return int(before[1])
+        return before
 
     def drop_graph(self, key: str) -> None:
         """Delete a graph key (a bulk graph) if it exists."""

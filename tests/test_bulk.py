@@ -147,13 +147,82 @@ def _with_statement(doc: Any, text: str) -> Any:
     return doc.model_copy(update={"elements": [first, *doc.elements[1:]]})
 
 
-def test_a_plan_twice_in_one_load_is_replaced_as_statements_replace_it(tmp_path: Path) -> None:
+def test_a_plan_twice_in_one_load_is_replaced_as_statements_replace_it(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """The second copy replaces the first, as a later load would: the graph is the one of the load
+    without the first copy, whether both copies share a batch or not; progress counts on."""
     docs = _seed_docs()
     f, d = docs[0]
-    docs.append((f, _with_statement(d, "the second version")))
+    twice = [*docs, (f, _with_statement(d, "the second version"))]
+    expected = _load(tmp_path / "once", PlanWriter, twice[1:])
+    assert _load(tmp_path / "stmt", PlanWriter, twice) == expected
+    assert _load(tmp_path / "bulk", bulk.BulkWriter, twice, helpers=0) == expected
+    monkeypatch.setattr(bulk, "COMMAND_ELEMENTS", 150)
+    seen: list[int] = []
+    s = open_store(make_settings(tmp_path / "bulk-batches"))
+    try:
+        with bulk.BulkWriter(s, progress=lambda p, n, t: seen.append(n), helpers=2) as w:
+            w.add(twice)
+        assert dump(s) == expected
+    finally:
+        s.close()
+    assert seen == list(range(1, len(twice) + 1))
+
+
+def test_rows_that_leave_out_different_keys_keep_their_property_order(tmp_path: Path) -> None:
+    """One indikator with a formula and no satuan, another with both: each node keeps its row's order."""
+    docs = _seed_docs()
+    j, (f, d) = next((j, x) for j, x in enumerate(docs) if sum(1 for e in x[1].elements if e.indikator) >= 2)
+    els = list(d.elements)
+    k0, k1 = [k for k, e in enumerate(els) if e.indikator][:2]
+    els[k0] = els[k0].model_copy(update={"indikator": [els[k0].indikator[0].model_copy(update={"satuan": None, "formula": "x/y"})]})
+    els[k1] = els[k1].model_copy(update={"indikator": [els[k1].indikator[0].model_copy(update={"satuan": "%", "formula": "a/b"})]})
+    docs[j] = (f, d.model_copy(update={"elements": els}))
     expected = _load(tmp_path / "stmt", PlanWriter, docs)
-    assert any("the second version" in n for n in expected[0])
+    assert any("('satuan', '%'), ('formula', 'a/b')" in n for n in expected[0])
     assert _load(tmp_path / "bulk", bulk.BulkWriter, docs, helpers=0) == expected
+
+
+def test_header_orders_keep_every_rows_order() -> None:
+    assert bulk.merged_order([("a", "c"), ("b", "c")]) == ["a", "b", "c"]
+    assert bulk.merged_order([("id", "name", "notes"), ("id", "satuan", "formula", "notes"), ("id", "formula")]) == [
+        "id", "name", "satuan", "formula", "notes"]
+    assert bulk.merged_order([("a", "b"), ("b", "a")]) is None
+    assert bulk.fits(("a", "c"), ["a", "b", "c"]) and not bulk.fits(("c", "a"), ["a", "b", "c"])
+
+
+def test_an_error_in_the_progress_callback_stops_the_load_and_writes_nothing(store: GraphStore,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sender thread goes on draining the queue (the caller never blocks on it) and the error reaches
+    the caller; nothing of the load is swapped in."""
+    monkeypatch.setattr(bulk, "COMMAND_ELEMENTS", 60)  # many commands queued behind the failing one
+
+    def progress(plan: str, n: int, total: int) -> None:
+        if n == 2:
+            raise RuntimeError("progress sink failed")
+
+    with pytest.raises(RuntimeError, match="progress sink failed"), \
+            bulk.BulkWriter(store, progress=progress, helpers=1) as w:
+        w.add(_seed_docs())
+    assert store.read("count_plans")[0]["total"] == 0 and _bulk_keys(store) == []
+    assert not w._thread.is_alive()
+
+
+def test_a_helpers_result_read_twice_closes_its_file_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(docs: list) -> dict:
+        raise ValueError("no")
+
+    monkeypatch.setattr(bulk, "part", broken)
+    helper = bulk._Helper([])
+    with pytest.raises(PokinError, match="a load helper: ValueError"):
+        helper.result()
+    fd = os.open(os.devnull, os.O_RDONLY)  # may well get the number the helper's file had
+    try:
+        with pytest.raises(PokinError, match="a load helper: ValueError"):
+            helper.result()
+        os.fstat(fd)  # still open
+    finally:
+        os.close(fd)
 
 
 def _with_huge_pagu(doc: Any) -> Any:
@@ -183,15 +252,25 @@ def test_a_value_the_engine_cannot_store_writes_nothing(store: GraphStore, helpe
     assert _rewrite_at(store) == 100
 
 
-def test_a_helper_that_fails_is_an_error_and_nothing_is_written(store: GraphStore,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(docs: list) -> dict:
-        raise ValueError("no")
+@pytest.mark.parametrize("helpers", [0, 1])
+def test_a_failure_while_building_records_names_file_and_plan_and_writes_nothing(
+        store: GraphStore, helpers: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from service import loading
 
-    monkeypatch.setattr(bulk, "part", broken)
+    docs = _seed_docs()
+    real = loading.plan_params
+
+    def broken(doc: Any) -> dict:
+        if doc.plan.id == docs[-1][1].plan.id:
+            raise ValueError("no")
+        return real(doc)
+
+    monkeypatch.setattr(loading, "plan_params", broken)
     monkeypatch.setattr(bulk, "COMMAND_ELEMENTS", 150)  # more than one batch: helpers build them
-    with pytest.raises(PokinError, match="building bulk records: ValueError"), bulk.BulkWriter(store, helpers=1) as w:
-        w.add(_seed_docs())
+    f, d = docs[-1]
+    with pytest.raises(PokinError, match=f"{f}: plan {d.plan.id}: building bulk records: ValueError"), \
+            bulk.BulkWriter(store, helpers=helpers) as w:
+        w.add(docs)
     assert store.read("count_plans")[0]["total"] == 0 and _bulk_keys(store) == []
 
 
@@ -251,14 +330,21 @@ def test_progress_names_every_plan(store: GraphStore) -> None:
 
 
 def test_a_bulk_graph_left_by_a_dead_process_is_dropped(store: GraphStore) -> None:
+    """Its pid no longer runs, or it is this process's pid (an earlier process had it) and no writer of
+    this process made it. Log rewrites a dead load left off are back on once no load runs."""
     engine: Any = store.engine
-    dead = f"{engine.graph_name}.{bulk.KEY_PREFIX}999999999-1"
-    live = f"{engine.graph_name}.{bulk.KEY_PREFIX}{os.getpid()}-999"
-    for key in (dead, live):
+    dead = f"{engine.graph_name}.{bulk.KEY_PREFIX}999999999-ab"
+    earlier = f"{engine.graph_name}.{bulk.KEY_PREFIX}{os.getpid()}-cd"
+    live = f"{engine.graph_name}.{bulk.KEY_PREFIX}{os.getppid()}-ef"
+    for key in (dead, earlier, live):
         engine._raw("GRAPH.QUERY", key, "CREATE (:Plan {id: 'x'})")
+    engine.auto_rewrite(0)
     assert bulk.can_bulk(store)
     assert _bulk_keys(store) == [live]
+    assert _rewrite_at(store) == 0  # a load still runs (the live key's)
     engine.drop_graph(live)
+    assert bulk.can_bulk(store)
+    assert _rewrite_at(store) == 100
 
 
 KILLED_LOADER = """

@@ -221,3 +221,22 @@ def test_plan_writer_stops_at_the_first_failing_statement(monkeypatch: pytest.Mo
     with pytest.raises(RuntimeError, match="statement 3 failed"):
         loading.write_documents(store, docs)  # type: ignore[arg-type]
     assert store.statements == [[docs[0][1].plan.id], [docs[1][1].plan.id]] and not store.compacted
+
+
+def test_plan_writer_passes_an_error_of_the_progress_callback_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sender thread keeps draining (the caller never blocks on a full queue) and nothing is sent
+    after the failure; the caller gets the error, with no compaction."""
+    from service import loading
+
+    monkeypatch.setattr(loading, "BATCH_PLANS", 1)
+    docs = _seed_docs()
+    store = _RecordingStore()
+
+    def progress(plan: str, n: int, total: int) -> None:
+        if n == 2:
+            raise RuntimeError("progress sink failed")
+
+    with pytest.raises(RuntimeError, match="progress sink failed"), loading.PlanWriter(store, progress) as w:  # type: ignore[arg-type]
+        w.add(docs)
+    assert store.statements == [[docs[0][1].plan.id], [docs[1][1].plan.id]] and not store.compacted
+    assert not w._thread.is_alive()
