@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
 
-from service.errors import PokinError, QueryError
+from service.errors import GraphUnavailable, PokinError, QueryError
 from service.models import PlanDocument
 from service.store import GraphStore
 
@@ -139,7 +139,7 @@ def fits(sequence: tuple[str, ...], order: list[str]) -> bool:
 
 def key_order(rows: list[dict[str, Any]]) -> list[str]:
     """A header order that keeps every row's own key order."""
-    order = merged_order({tuple(r) for r in rows})
+    order = merged_order(dict.fromkeys(tuple(r) for r in rows))  # first seen first, whatever the hash seed
     if order is None:
         raise NeedsStatements("rows whose keys come in contradicting orders")
     return order
@@ -200,7 +200,7 @@ class _Blobs:
             return
         order = self.order.get(key)
         fitting = self.fitting.setdefault(key, set())  # key sequences known to fit the header
-        new = {sig for sig in map(tuple, rows) if sig not in fitting}
+        new = list(dict.fromkeys(sig for sig in map(tuple, rows) if sig not in fitting))
         if order is None or not all(fits(sig, order) for sig in new):
             if order is not None:
                 self._finish(key, label)
@@ -394,6 +394,8 @@ class _Helper:
         self.out = _memory_file()
         self.status: int | None = None
         self.outcome: tuple[bool, Any] | None = None  # (True, part) or (False, error), once read
+        # what its errors name: the batch's plans and where the first comes from
+        self.batch = f"plans {docs[0][1].plan.id} ... {docs[-1][1].plan.id} (from {docs[0][0]})" if docs else "no plans"
         self.pid = os.fork()
         if self.pid == 0:  # the helper: compute, write, leave without running any of the parent's cleanup
             code = 0
@@ -420,8 +422,11 @@ class _Helper:
         return self.status is not None
 
     def result(self) -> dict[str, Any]:
-        """The part (waiting for the helper); its error raised here, again at each call."""
+        """The part (waiting for the helper); its error raised here, again at each call (its memory
+        file is read and closed once)."""
         if self.outcome is None:
+            self.outcome = (False, PokinError(f"a load helper process ({self.pid}) building {self.batch} ended "
+                                              "without a whole result"))
             if self.status is None:
                 self.status = os.waitpid(self.pid, 0)[1]
             try:
@@ -430,11 +435,9 @@ class _Helper:
                     data = f.read()
             finally:
                 os.close(self.out)
-            if data:
-                self.outcome = pickle.loads(data)
-            else:
-                self.outcome = (False, PokinError(f"a load helper process ({self.pid}) ended without a result "
-                                                  f"(wait status {self.status})"))
+            if data and self.status == 0:
+                with contextlib.suppress(Exception):  # a cut-off result stays the error above
+                    self.outcome = pickle.loads(data)
         ok, value = self.outcome
         if not ok:
             raise value
@@ -468,7 +471,6 @@ class BulkWriter:
         # pid, then a random part: a process whose pid an earlier one had (containers start at the same
         # pids) must not run into a bulk graph that one left
         self.key = f"{self.engine.graph_name}.{KEY_PREFIX}{os.getpid()}-{os.urandom(6).hex()}"
-        _OWN_KEYS.add(self.key)
         self.graph = BulkGraph()
         self.written: list[dict[str, Any]] = []
         self.build_s = 0.0  # turning plans into commands, in the caller's thread
@@ -490,9 +492,15 @@ class BulkWriter:
         # nine times in a national load, on the CPUs the load needs. The bulk graph needs no rewrite
         # (nobody sees it before the swap, and a crash leaves it as garbage): none until the load's end.
         # 0 already: another first load runs, and puts its setting back itself.
-        self._rewrite_setting: int | None = self.engine.auto_rewrite(0) or None
+        self._rewrite_setting: int | None = None
         self._thread = threading.Thread(target=self._send, name="pokin-bulk-writer", daemon=True)
-        self._thread.start()
+        try:
+            self._rewrite_setting = self.engine.auto_rewrite(0) or None
+            self._thread.start()
+        except BaseException:
+            self._restore_rewrites()
+            raise
+        _OWN_KEYS.add(self.key)  # (its graph is made by the first command, after this)
 
     def _index_queries(self) -> list[str]:
         return [q.text for n, q in sorted(self.store.queries.items()) if n.startswith("create_index_")]
@@ -519,7 +527,11 @@ class BulkWriter:
                     self.written.append({"id": d.plan.id, "file": str(f), "elements": len(d.elements)})
                     if self.progress:
                         self.progress(d.plan.id, len(self.written), self.total)
-            except BaseException as e:  # handed to the caller's thread; this thread drains the queue
+            except PokinError as e:  # handed to the caller's thread, naming the plans; this thread drains the queue
+                first, last = cmd.docs[0], cmd.docs[-1]
+                kind = type(e) if type(e) in (PokinError, QueryError, GraphUnavailable) else PokinError
+                self._error = kind(f"{e} (writing plans {first[1].plan.id} ... {last[1].plan.id}, from {first[0]})")
+            except BaseException as e:
                 self._error = e
 
     def add(self, docs: Iterable[tuple[Path, PlanDocument]]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -206,6 +207,38 @@ def test_an_error_in_the_progress_callback_stops_the_load_and_writes_nothing(sto
         w.add(_seed_docs())
     assert store.read("count_plans")[0]["total"] == 0 and _bulk_keys(store) == []
     assert not w._thread.is_alive()
+
+
+def test_a_cut_off_helper_result_is_an_error_naming_the_plans_and_its_file_is_closed_once() -> None:
+    docs = _seed_docs()[:2]
+    helper = bulk._Helper(docs)
+    while not helper.done():
+        time.sleep(0.01)
+    os.ftruncate(helper.out, 20)  # as if the helper had died while writing
+    message = f"building plans {docs[0][1].plan.id} ... {docs[1][1].plan.id} \\(from {docs[0][0]}\\) ended without"
+    with pytest.raises(PokinError, match=message):
+        helper.result()
+    fd = os.open(os.devnull, os.O_RDONLY)  # may well get the number the helper's file had
+    try:
+        with pytest.raises(PokinError, match=message):
+            helper.result()
+        os.fstat(fd)  # still open
+    finally:
+        os.close(fd)
+
+
+def test_a_writer_that_cannot_start_leaves_the_log_rewrites_on(store: GraphStore,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    import threading
+
+    def no_thread(self: Any) -> None:
+        raise RuntimeError("can't start new thread")
+
+    monkeypatch.setattr(threading.Thread, "start", no_thread)
+    with pytest.raises(RuntimeError, match="can't start new thread"):
+        bulk.BulkWriter(store)
+    monkeypatch.undo()
+    assert _rewrite_at(store) == 100 and not bulk._OWN_KEYS
 
 
 def test_a_helpers_result_read_twice_closes_its_file_once(monkeypatch: pytest.MonkeyPatch) -> None:
