@@ -629,18 +629,27 @@ class BulkWriter:
 
     def _go_on_as_statements(self, pending: list[tuple[Path, PlanDocument]]) -> None:
         """Swap in what the bulk graph holds, then write `pending` and every later plan as statements."""
+        self._end_bulk()
+        self._statements().add(pending)
+
+    def _end_bulk(self) -> None:
+        """Send what is queued and swap the bulk graph in; if the store is no longer empty, the whole
+        load goes through write_plan instead."""
+        self._stop_sender()
+        if not self._finish_bulk():
+            self.written.clear()
+            self._statements().add(self._bulk_docs)
+
+    def _statements(self) -> Any:
+        """The PlanWriter that goes on once the load left the bulk path (made once); its progress counts
+        on from the plans written so far."""
         from service.loading import PlanWriter
 
-        self._stop_sender()
-        swapped = self._finish_bulk()
-        if not swapped:  # the store is no longer empty: everything goes through write_plan
-            self.written.clear()
-        done, progress = len(self.written), self.progress
-        self._rest = PlanWriter(self.store, progress and (lambda p, n, t: progress(p, done + n, t)), self.total,
-                                compact=False)
-        if not swapped:
-            self._rest.add(self._bulk_docs)
-        self._rest.add(pending)
+        if self._rest is None:
+            done, progress = len(self.written), self.progress
+            self._rest = PlanWriter(self.store, progress and (lambda p, n, t: progress(p, done + n, t)), self.total,
+                                    compact=False)
+        return self._rest
 
     def _finish_bulk(self) -> bool:
         """Index the bulk graph and swap it in; False (bulk graph dropped) if the store is not empty."""
@@ -674,17 +683,10 @@ class BulkWriter:
         except BaseException:
             self._abandon()
             raise
+        if self._rest is None:
+            self._end_bulk()
         if self._rest is not None:
             self.written.extend(self._rest.close())
-        else:
-            self._stop_sender()
-            if not self._finish_bulk():  # someone wrote a plan meanwhile: all of this load as statements
-                from service.loading import PlanWriter
-
-                self.written.clear()
-                with PlanWriter(self.store, self.progress, self.total, compact=False) as rest:
-                    rest.add(self._bulk_docs)
-                self.written.extend(rest.written)
         if self.compact:
             self.store.compact()
         return self.written

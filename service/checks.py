@@ -321,7 +321,6 @@ def _malformed(ctx: Context, r: Rule) -> list[Finding]:
 # ---- nomenclature codes -------------------------------------------------------------------------
 
 
-
 @dataclass(frozen=True)
 class CodeInfo:
     """The nomenclature code of an element: written in the document, or resolved from its name."""
