@@ -551,14 +551,28 @@ def capaian_rows(ctx: Context) -> list[tuple[str, Any]]:
     return cached
 
 
+def _flagged(ctx: Context) -> dict[str, list[int]]:
+    """The positions in capaian_rows(ctx) of the rows carrying each flag, found once per check run (four
+    rules look for flags that few of the thousands of rows carry)."""
+    cached = ctx.__dict__.get("_flagged")
+    if cached is None:
+        cached = {}
+        for k, (_, row) in enumerate(capaian_rows(ctx)):
+            for f in row.flags:
+                cached.setdefault(f, []).append(k)
+        ctx.__dict__["_flagged"] = cached
+    return cached
+
+
 def _cap_rule(flag_names: tuple[str, ...], message: Callable[[Any], str],
               unless: tuple[str, ...] = ()) -> Callable[[Context, Rule], list[Finding]]:
     def run(ctx: Context, r: Rule) -> list[Finding]:
+        rows, flagged = capaian_rows(ctx), _flagged(ctx)
+        hits = sorted({k for f in flag_names for k in flagged.get(f, ())})  # in row order, each row once
         return [r.finding(ctx, plan, [row.element_id], message(row), indikator=row.name, year=row.year, target=row.target.raw,
                           realisasi=row.realisasi.raw, reported=row.reported, computed=row.capaian,
                           capaian_if_positif=row.capaian_if_positif, polaritas=row.polaritas)
-                for plan, row in capaian_rows(ctx)
-                if any(f in row.flags for f in flag_names) and not any(f in row.flags for f in unless)]
+                for plan, row in map(rows.__getitem__, hits) if not any(f in row.flags for f in unless)]
 
     return run
 

@@ -294,6 +294,26 @@ def test_tree_from_document_reads_like_the_store(buleleng_tree: PlanTree) -> Non
 
 
 @pytest.mark.unit
+@pytest.mark.parametrize("formula", ["2t_minus_r", "t_over_r"])
+def test_capaian_without_explanation_is_the_same_capaian(formula: str) -> None:
+    """capaian(..., explain=False) (what capaian_rows and so the checks compute) differs only in leaving the
+    expression out: every polaritas against point, range and zero targets, floored and undefined cases."""
+    targets = ["5,15%", "0", "80-90", "12 kasus", "-", "70"]
+    realisasi = ["5,85%", "0", "95", "3", "30 orang", "85", "-", "20", "12-14"]
+    compared = 0
+    for t in targets:
+        for r in realisasi:
+            for pol in ("positif", "negatif", "range", None):
+                full = capaian(n(t), n(r), pol, formula)  # type: ignore[arg-type]
+                lean = capaian(n(t), n(r), pol, formula, explain=False)  # type: ignore[arg-type]
+                assert lean.expression is None
+                assert (lean.value, lean.formula, lean.flags, lean.reason, lean.polaritas) == (
+                    full.value, full.formula, full.flags, full.reason, full.polaritas)
+                compared += full.expression is not None
+    assert compared == 140  # 6 x 9 x 4 cases less those without a target or a single realisasi (5 x 2 x 4 + 36)
+
+
+@pytest.mark.unit
 def test_rows_from_stored_values_equal_the_models(config: CapaianConfig) -> None:
     """The checks compute capaian from the stored indikator rows without pydantic (IndikatorView,
     capaian_rows): the same rows as the API's models, predikat aside."""
