@@ -82,7 +82,7 @@ def config_from_settings(settings: Any) -> dict[str, Any]:
 READS_ALSO: dict[str, tuple[str, ...]] = {"check_nomenklatur_facts": ("check_nomenklatur_parents",)}
 # The queries whose rows take the rules longest to work through (half of a kabupaten check's Python):
 # sent first, and their rules run first, while the engine computes the other rules' rows.
-READ_FIRST = ("check_capaian_facts", "check_nomenklatur_facts", "check_nomenklatur_parents")
+READ_FIRST = ("check_indikator_facts", "check_nomenklatur_facts", "check_nomenklatur_parents")
 
 
 @dataclass
@@ -188,15 +188,29 @@ def _lvl(level: str) -> str:
 
 # ---- alignment -------------------------------------------------------------------------
 
-simple_rule("orphan", "error",
-     "Elemen tidak tersambung ke sasaran strategis atau tujuan mana pun (yatim).",
-     "Element has no CONTRIBUTES_TO path up to a sasaran strategis or tujuan (orphan).",
-     "check_orphans", lambda r: f"{_lvl(r['level'])} does not trace to a sasaran or tujuan: {r['statement']}")
+def _element_finding(ctx: Context, r: Rule, row: dict[str, Any], message: str) -> Finding:
+    """A finding on one element, with its level and statement as values."""
+    return r.finding(ctx, row["plan"], [row["id"]], message, level=row["level"], statement=row["statement"])
 
-simple_rule("no_parent", "warning",
-     "Elemen selain tujuan tidak mendukung elemen mana pun di atasnya.",
-     "Element other than a tujuan contributes to nothing above it.",
-     "check_no_parent", lambda r: f"{_lvl(r['level'])} has no parent: {r['statement']}")
+
+@rule("orphan", "error",
+      "Elemen tidak tersambung ke sasaran strategis atau tujuan mana pun (yatim).",
+      "Element has no CONTRIBUTES_TO path up to a sasaran strategis or tujuan (orphan).",
+      "check_orphans")
+def _orphan(ctx: Context, r: Rule) -> list[Finding]:
+    return [_element_finding(ctx, r, row, f"{_lvl(row['level'])} does not trace to a sasaran or tujuan: {row['statement']}")
+            for row in ctx.rows("check_orphans")]
+
+
+@rule("no_parent", "warning",
+      "Elemen selain tujuan tidak mendukung elemen mana pun di atasnya.",
+      "Element other than a tujuan contributes to nothing above it.",
+      "check_orphans")
+def _no_parent(ctx: Context, r: Rule) -> list[Finding]:
+    # an element without a parent is an orphan too: check_orphans returns it, with parents 0
+    return [_element_finding(ctx, r, row, f"{_lvl(row['level'])} has no parent: {row['statement']}")
+            for row in ctx.rows("check_orphans") if row["parents"] == 0]
+
 
 simple_rule("dead_end", "warning",
      "Tujuan, sasaran, program atau kegiatan tanpa apa pun di bawahnya.",
@@ -216,17 +230,20 @@ simple_rule("cycle", "error",
 
 # ---- indikator -------------------------------------------------------------------------
 
-simple_rule("missing_indikator", "error",
-     "Elemen tanpa indikator kinerja.",
-     "Element without an indikator.",
-     "check_missing_indikator", lambda r: f"{_lvl(r['level'])} has no indikator: {r['statement']}")
+@rule("missing_indikator", "error",
+      "Elemen tanpa indikator kinerja.",
+      "Element without an indikator.",
+      "check_indikator_facts")
+def _missing_indikator(ctx: Context, r: Rule) -> list[Finding]:
+    return [_element_finding(ctx, r, row, f"{_lvl(row['level'])} has no indikator: {row['statement']}")
+            for row in ctx.rows("check_indikator_facts") if row["indikator_id"] is None]
 
 
-@rule("missing_target", "warning", "Indikator tanpa target.", "Indikator without a target.", "check_missing_target")
+@rule("missing_target", "warning", "Indikator tanpa target.", "Indikator without a target.", "check_indikator_facts")
 def _missing_target(ctx: Context, r: Rule) -> list[Finding]:
-    return [r.finding(ctx, row["plan"], [row["id"]], f"indikator has no target: {row['indikator']}", level=row["level"],
-                      indikator_id=row["indikator_id"], indikator=row["indikator"])
-            for row in ctx.rows("check_missing_target")]
+    return [r.finding(ctx, row["plan"], [row["id"]], f"indikator has no target: {row['name']}", level=row["level"],
+                      indikator_id=row["indikator_id"], indikator=row["name"])
+            for row in ctx.rows("check_indikator_facts") if row["indikator_id"] is not None and row["has_target"] is False]
 
 
 def _words(ctx: Context, key: str) -> list[str]:
@@ -234,18 +251,28 @@ def _words(ctx: Context, key: str) -> list[str]:
     return [w.strip().casefold() for w in ctx.config[key]]
 
 
-def _unit_params(ctx: Context) -> dict[str, Any]:
+def _measure_words(ctx: Context) -> list[str]:
+    from service.values import text_key
+
+    return [text_key(w) for w in ctx.config["measure_words"]]
+
+
+def _names_params(ctx: Context) -> dict[str, Any]:
+    """check_indikator_names's configured words, for unit_mismatch and compound_indikator."""
     return {"count_words": _words(ctx, "count_words"), "proportion_words": _words(ctx, "proportion_words"),
-            "percent_units": _words(ctx, "percent_units")}
+            "percent_units": _words(ctx, "percent_units"),
+            "first_words": sorted({w.split(" ")[0] for w in _measure_words(ctx)})}
 
 
 @rule("unit_mismatch", "warning",
       "Satuan bertentangan dengan nama indikator ('Persentase ...' dengan satuan jumlah, 'Jumlah ...' dengan %).",
       "Unit contradicts the indikator's name ('Persentase ...' with a count unit, 'Jumlah ...' with %).",
-      "check_unit_mismatch", params=_unit_params)
+      "check_indikator_names", params=_names_params)
 def _unit_mismatch(ctx: Context, r: Rule) -> list[Finding]:
     out = []
-    for row in ctx.rows("check_unit_mismatch", **_unit_params(ctx)):
+    for row in ctx.rows("check_indikator_names", **_names_params(ctx)):
+        if not row["unit_mismatch"]:
+            continue
         units = sorted(set(row["units"]))
         if row["has_pct"]:
             message = f"'{row['indikator']}' names a count but its unit is %"
@@ -266,25 +293,15 @@ def _repeated(ctx: Context, r: Rule) -> list[Finding]:
             for row in ctx.rows("check_repeated_indikator")]
 
 
-def _measure_words(ctx: Context) -> list[str]:
-    from service.values import text_key
-
-    return [text_key(w) for w in ctx.config["measure_words"]]
-
-
-def _compound_params(ctx: Context) -> dict[str, Any]:
-    return {"first_words": sorted({w.split(" ")[0] for w in _measure_words(ctx)})}
-
-
 @rule("compound_indikator", "warning",
       "Satu indikator memuat dua ukuran yang digabung dengan 'dan'.",
       "One indikator names two measures joined by 'dan'.",
-      "check_compound_indikator", params=_compound_params)
+      "check_indikator_names", params=_names_params)
 def _compound(ctx: Context, r: Rule) -> list[Finding]:
     alternatives = "|".join(re.escape(w) for w in _measure_words(ctx))
     pattern = re.compile(rf"^({alternatives}) (.* )?dan ({alternatives})( |$)")  # on name_key: one space between words
     return [r.finding(ctx, row["plan"], [row["id"]], f"two measures in one indikator: {row['indikator']}", indikator=row["indikator"])
-            for row in ctx.rows("check_compound_indikator", **_compound_params(ctx)) if pattern.search(row["name_key"])]
+            for row in ctx.rows("check_indikator_names", **_names_params(ctx)) if row["compound"] and pattern.search(row["name_key"])]
 
 
 # ---- budget ---------------------------------------------------------------------------------
@@ -507,27 +524,30 @@ def _nomen_near(ctx: Context, r: Rule) -> list[Finding]:
 
 # ---- jabatan ---------------------------------------------------------------------------------
 
-simple_rule("no_owner", "warning",
-     "Elemen tanpa pemilik (jabatan yang mengampu).",
-     "Element that no jabatan owns.",
-     "check_no_owner", lambda r: f"{_lvl(r['level'])} has no owner: {r['statement']}")
-
-
 def _owner_params(ctx: Context) -> dict[str, Any]:
     return {"allowed": [f"{level}/{j}" for level, js in ctx.config["owner_levels"].items() for j in js]}
+
+
+@rule("no_owner", "warning",
+      "Elemen tanpa pemilik (jabatan yang mengampu).",
+      "Element that no jabatan owns.",
+      "check_owners", params=_owner_params)
+def _no_owner(ctx: Context, r: Rule) -> list[Finding]:
+    return [_element_finding(ctx, r, row, f"{_lvl(row['level'])} has no owner: {row['statement']}")
+            for row in ctx.rows("check_owners", **_owner_params(ctx)) if row["jabatan"] is None]
 
 
 @rule("owner_level", "warning",
       "Tingkat jabatan pemilik tidak sesuai dengan tingkat elemen.",
       "The owner's jabatan level does not fit the element's level.",
-      "check_owner_level", params=_owner_params)
+      "check_owners", params=_owner_params)
 def _owner_level(ctx: Context, r: Rule) -> list[Finding]:
     allowed = ctx.config["owner_levels"]
     return [r.finding(ctx, row["plan"], [row["id"]],
                       f"{_lvl(row['level'])} owned by {row['jabatan_name']} ({_lvl(row['jabatan_level'])}); expected "
                       f"{' or '.join(_lvl(x) for x in allowed.get(row['level'], []))}",
                       level=row["level"], jabatan=row["jabatan"], jabatan_level=row["jabatan_level"])
-            for row in ctx.rows("check_owner_level", **_owner_params(ctx))]
+            for row in ctx.rows("check_owners", **_owner_params(ctx)) if row["jabatan"] is not None]
 
 
 # ---- capaian --------------------------------------------------------------------------------------
@@ -543,7 +563,9 @@ def capaian_rows(ctx: Context) -> list[tuple[str, Any]]:
         config = config.model_copy(update={"tolerance": ctx.config.get("capaian_tolerance", config.tolerance),
                                            "realistic": tuple(ctx.config.get("capaian_bounds", config.realistic))})
         cached = []
-        for row in ctx.rows("check_capaian_facts"):
+        for row in ctx.rows("check_indikator_facts"):
+            if row["indikator_id"] is None or row["n_realisasi"] == 0:  # no indikator, or no realisasi: no capaian
+                continue
             ind = capaian.IndikatorView.of(row, id_key="indikator_id")
             cached.extend((row["plan"], c) for c in capaian.capaian_rows(row["id"], row["statement"], [ind], config,
                                                                           with_predikat=False))
@@ -584,7 +606,7 @@ def _num(x: float | None) -> str:
 rule("capaian_reported_differs", "error",
      "Capaian yang dilaporkan berbeda dari hasil hitung ulang.",
      "The reported capaian differs from the recomputed one.",
-     "check_capaian_facts")(
+     "check_indikator_facts")(
     _cap_rule(("reported_differs",), lambda row: f"{row.name} {row.year}: reported {_num(row.reported)} %, recomputed "
                                                   f"{_num(row.capaian)} % ({row.formula})",
               unless=("computed_as_if_higher_were_better",)))  # that case has its own, more precise rule
@@ -592,7 +614,7 @@ rule("capaian_reported_differs", "error",
 rule("capaian_wrong_polarity", "error",
      "Indikator berpolaritas negatif dihitung seolah-olah makin tinggi makin baik.",
      "A negative-polarity indikator's capaian was computed as if higher were better.",
-     "check_capaian_facts")(
+     "check_indikator_facts")(
     _cap_rule(("computed_as_if_higher_were_better",),
               lambda row: f"{row.name} {row.year}: target {row.target.raw}, realisasi {row.realisasi.raw}, reported "
                           f"{_num(row.reported)} % is realisasi/target; lower is better here, so capaian is "
@@ -601,14 +623,14 @@ rule("capaian_wrong_polarity", "error",
 rule("polaritas_mismatch", "warning",
      "Polaritas yang dinyatakan bertentangan dengan makna indikator (mis. kemiskinan mestinya negatif).",
      "The declared polaritas contradicts what the indikator measures (e.g. poverty is lower-is-better).",
-     "check_capaian_facts")(
+     "check_indikator_facts")(
     _cap_rule(("polaritas_declared_positif_expected_negatif",),
               lambda row: f"{row.name}: declared positif, but lower is better for it (negatif)"))
 
 rule("capaian_unrealistic", "warning",
      "Capaian di luar batas wajar (target tidak realistis atau realisasi kumulatif).",
      "Capaian outside realistic bounds (an unrealistic target, or a cumulated realisasi).",
-     "check_capaian_facts")(
+     "check_indikator_facts")(
     _cap_rule(("above_realistic_bounds", "below_realistic_bounds"),
               lambda row: f"{row.name} {row.year}: capaian {_num(row.capaian)} % is outside the realistic bounds"))
 

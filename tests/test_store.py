@@ -66,21 +66,19 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "get_plans_exist": {"plan_ids": ["demo", "not-loaded"]},
     "list_plan_ids_of_pemda": {"pemda": PLAN["plan"]["pemda"]},
     **{name: {"plan_ids": ["demo"]} for name in (
-        "check_orphans", "check_no_parent", "check_dead_ends", "check_unfunded_leaves", "check_cycles",
-        "check_missing_indikator", "check_missing_target", "check_repeated_indikator", "check_budget_rollup",
-        "check_malformed_rupiah", "check_no_owner", "check_capaian_facts")},
+        "check_orphans", "check_dead_ends", "check_unfunded_leaves", "check_cycles", "check_indikator_facts",
+        "check_repeated_indikator", "check_budget_rollup", "check_malformed_rupiah")},
     **{name: {"plan_ids": ["demo"], "code_ok": 0, "bidang_prefix": "1.06."}
        for name in ("check_nomenklatur_facts", "check_nomenklatur_parents")},
-    "check_owner_level": {"plan_ids": ["demo"], "allowed": []},
-    "check_unit_mismatch": {"plan_ids": ["demo"], "count_words": ["jumlah"], "proportion_words": ["persentase"],
-                            "percent_units": ["%"]},
-    "check_compound_indikator": {"plan_ids": ["demo"], "first_words": ["jumlah", "persentase"]},
+    "check_owners": {"plan_ids": ["demo"], "allowed": []},
+    "check_indikator_names": {"plan_ids": ["demo"], "count_words": ["jumlah"], "proportion_words": ["persentase"],
+                              "percent_units": ["%"], "first_words": ["jumlah", "persentase"]},
 }
 # Queries that legitimately return no row for the demo plan (it is clean in that respect).
-EMPTY_FOR_DEMO = {"delete_plan", "check_orphans", "check_no_parent", "check_unfunded_leaves", "check_cycles",
-                  "check_repeated_indikator", "check_budget_rollup", "check_malformed_rupiah", "check_missing_target",
-                  "get_external_ancestors", "check_unit_mismatch", "check_compound_indikator",
-                  "check_nomenklatur_parents", "check_capaian_facts"}
+EMPTY_FOR_DEMO = {"delete_plan", "check_orphans", "check_unfunded_leaves", "check_cycles",
+                  "check_repeated_indikator", "check_budget_rollup", "check_malformed_rupiah",
+                  "get_external_ancestors", "check_indikator_names",
+                  "check_nomenklatur_parents"}
 
 
 def test_registry_reads_every_file() -> None:
