@@ -287,9 +287,13 @@ def _real_reads(store: GraphStore) -> list[tuple[str, dict[str, Any]]]:
     }
     reads = [(name, params) for name, params in per_query.items() if name in store.queries]
     reads += [("trace_rows", {"uid": u}) for u in uids[-5:] + uids[:5]]
-    for name, q in sorted(store.queries.items()):  # the checks, whatever parameters they take now
-        if name.startswith("check_") and q.params <= {"plan_id", "plan_ids"}:
-            reads.append((name, {p: (plans if p == "plan_ids" else plan) for p in q.params}))
+    # every query the checks read, with the parameters the rules give it from the default configuration
+    from service.checks import READS_ALSO, RULES, Context, load_config
+
+    ctx = Context(store, plans, load_config())
+    checks = {q: {"plan_ids": plans, **r.params(ctx)} for r in RULES.values() for q in (r.query, *READS_ALSO.get(r.query, ()))}
+    assert set(checks) == {name for name in store.queries if name.startswith("check_")}
+    reads += sorted(checks.items())
     return reads
 
 
