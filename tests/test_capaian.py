@@ -314,6 +314,33 @@ def test_capaian_without_explanation_is_the_same_capaian(formula: str) -> None:
 
 
 @pytest.mark.unit
+def test_indikator_view_reads_values_json_as_json_loads_does() -> None:
+    """IndikatorView.of parses with pydantic's JSON parser: the same values as json.loads, on what the
+    loader can write (NaN and the infinities as JavaScript names, large integers, escapes, non-ASCII),
+    keeping only the years with both a target and a realisasi."""
+    from service.capaian import IndikatorView, NilaiView
+
+    text = json.dumps({
+        "target": {"2023": {"raw": "x", "value": float("nan")}, "2024": {"raw": "5,15 %", "value": 5.15, "lo": float("nan"), "unit": "%"},
+                   "2025": {"raw": "1e400", "value": float("inf"), "lo": -float("inf"), "hi": 12345678901234567890}},
+        "realisasi": {"2024": {"raw": "5,85 \"\u00e9\"\n", "value": 0.1 + 0.2, "wellformed": False},
+                      "2025": {"raw": "-", "unit": "orang\u2013KK"}, "2026": {"raw": "7"}},
+        "capaian": {"2024": {"raw": "113,59%", "value": 113.59}, "2023": {"raw": "1"}}})
+    view = IndikatorView.of({"id": "i1", "name": "n", "values_json": text})
+    loaded = json.loads(text)
+
+    def as_loaded(part: str, year: str) -> NilaiView:
+        return NilaiView(**loaded[part][year])
+
+    assert set(view.target) == set(view.realisasi) == {2024, 2025} and set(view.capaian) == {2024}
+    for year in (2024, 2025):
+        for got, part in ((view.target, "target"), (view.realisasi, "realisasi")):
+            assert repr(got[year]) == repr(as_loaded(part, str(year)))  # repr: NaN and -0.0 compare too
+    assert repr(view.capaian[2024]) == repr(as_loaded("capaian", "2024"))
+    assert type(view.target[2025].hi) is int and view.target[2025].hi == 12345678901234567890
+
+
+@pytest.mark.unit
 def test_rows_from_stored_values_equal_the_models(config: CapaianConfig) -> None:
     """The checks compute capaian from the stored indikator rows without pydantic (IndikatorView,
     capaian_rows): the same rows as the API's models, predikat aside."""
