@@ -1,7 +1,8 @@
 // Indikator of the given plans whose name is suspect, for two rules (they walked the same MEASURED_BY
 // edges and split the same names: one query instead of two, 16.3 -> 12.4 ms for a kabupaten):
 // - unit_mismatch: the name starts with a count word ($count_words, e.g. 'jumlah') and a unit is a
-//   percent ($percent_units), or with a proportion word ($proportion_words) and no unit is. Units are the
+//   percent ($percent_units), or with a proportion word ($proportion_words) and no unit is; the words
+//   are the first word of each configured one, the caller confirms a word of several. Units are the
 //   satuan and the units of the targets (only the satuan for indikator stored before units were),
 //   compared lower-cased and trimmed.
 // - compound: candidates for two measures joined by 'dan': the name starts with one of $first_words (the

@@ -246,22 +246,35 @@ def _missing_target(ctx: Context, r: Rule) -> list[Finding]:
             for row in ctx.rows("check_indikator_facts") if row["indikator_id"] is not None and row["has_target"] is False]
 
 
-def _words(ctx: Context, key: str) -> list[str]:
-    """Configured words as the queries compare them: lower case (names: text_key form)."""
+def _units(ctx: Context, key: str) -> list[str]:
+    """Configured units as the queries compare them: trimmed, lower case."""
     return [w.strip().casefold() for w in ctx.config[key]]
 
 
-def _measure_words(ctx: Context) -> list[str]:
+def _name_words(ctx: Context, key: str) -> list[str]:
+    """Configured words that start a name, in the names' normalised form (text_key, as name_key):
+    'Jml.' is 'jml', 'rata-rata' is 'rata rata'."""
     from service.values import text_key
 
-    return [text_key(w) for w in ctx.config["measure_words"]]
+    return [k for w in ctx.config[key] if (k := text_key(w))]
+
+
+def _first_words(words: list[str]) -> list[str]:
+    """The first word of each (what the query can compare with the first word of a name_key)."""
+    return sorted({w.split(" ")[0] for w in words})
 
 
 def _names_params(ctx: Context) -> dict[str, Any]:
-    """check_indikator_names's configured words, for unit_mismatch and compound_indikator."""
-    return {"count_words": _words(ctx, "count_words"), "proportion_words": _words(ctx, "proportion_words"),
-            "percent_units": _words(ctx, "percent_units"),
-            "first_words": sorted({w.split(" ")[0] for w in _measure_words(ctx)})}
+    """check_indikator_names's configured words, for unit_mismatch and compound_indikator: the first word
+    of each, the rules confirm the whole word."""
+    return {"count_words": _first_words(_name_words(ctx, "count_words")),
+            "proportion_words": _first_words(_name_words(ctx, "proportion_words")),
+            "percent_units": _units(ctx, "percent_units"),
+            "first_words": _first_words(_name_words(ctx, "measure_words"))}
+
+
+def _starts_with_one_of(name_key: str, words: list[str]) -> bool:
+    return any(name_key == w or name_key.startswith(w + " ") for w in words)
 
 
 @rule("unit_mismatch", "warning",
@@ -270,8 +283,11 @@ def _names_params(ctx: Context) -> dict[str, Any]:
       "check_indikator_names", params=_names_params)
 def _unit_mismatch(ctx: Context, r: Rule) -> list[Finding]:
     out = []
+    count_words, proportion_words = _name_words(ctx, "count_words"), _name_words(ctx, "proportion_words")
     for row in ctx.rows("check_indikator_names", **_names_params(ctx)):
-        if not row["unit_mismatch"]:
+        # the query compared first words; a configured word of several words must start the name whole
+        if not row["unit_mismatch"] or not _starts_with_one_of(
+                row["name_key"], count_words if row["has_pct"] else proportion_words):
             continue
         units = sorted(set(row["units"]))
         if row["has_pct"]:
@@ -298,7 +314,7 @@ def _repeated(ctx: Context, r: Rule) -> list[Finding]:
       "One indikator names two measures joined by 'dan'.",
       "check_indikator_names", params=_names_params)
 def _compound(ctx: Context, r: Rule) -> list[Finding]:
-    alternatives = "|".join(re.escape(w) for w in _measure_words(ctx))
+    alternatives = "|".join(re.escape(w) for w in _name_words(ctx, "measure_words"))
     pattern = re.compile(rf"^({alternatives}) (.* )?dan ({alternatives})( |$)")  # on name_key: one space between words
     return [r.finding(ctx, row["plan"], [row["id"]], f"two measures in one indikator: {row['indikator']}", indikator=row["indikator"])
             for row in ctx.rows("check_indikator_names", **_names_params(ctx)) if row["compound"] and pattern.search(row["name_key"])]

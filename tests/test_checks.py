@@ -102,6 +102,32 @@ def test_unit_mismatch_kotim_jumlah_with_percent(seeded_store: GraphStore) -> No
             "'Jumlah korban bencana alam dan sosial yang terpenuhi kebutuhannya' names a count but its unit is %") in found
 
 
+def test_unit_mismatch_compares_configured_words_as_names_are_compared(store: GraphStore, tmp_path: Path) -> None:
+    """Names and configured words are compared normalised (case, punctuation, spacing): 'Jml.' in the
+    configuration matches 'Jml. PMKS ...', 'Jumlah: ...' starts with 'jumlah'; a configured word of
+    several words must start the name whole ('angka partisipasi', not 'angka kematian')."""
+    plan = {"plan": {"id": "unit-words", "pemda": "Kabupaten Uji", "perangkat_daerah": "Dinas Sosial",
+                     "kind": "pohon_kinerja"},
+            "elements": [{"id": "s1", "level": "sasaran", "statement": "Sasaran satu", "indikator": [
+                {"name": "Jml. PMKS yang tertangani", "satuan": "%"},
+                {"name": "Jumlah: penduduk miskin", "satuan": "%"},
+                {"name": "Persentase-capaian layanan", "satuan": "orang"},
+                {"name": "Angka  Partisipasi sekolah", "satuan": "orang"},
+                {"name": "Angka kematian bayi", "satuan": "orang"},
+                {"name": "Jml PMKS dengan satuan orang", "satuan": "orang"}]}]}
+    path = tmp_path / "unit-words.yaml"
+    path.write_text(yaml.safe_dump(plan), encoding="utf-8")
+    load_paths(store, [path])
+    got = findings(store, "unit-words", "unit_mismatch", count_words=["jumlah", "Jml."],
+                   proportion_words=["persentase", "angka partisipasi"])
+    assert [m for _, m in got] == [
+        "'Angka  Partisipasi sekolah' names a proportion but its unit is orang",
+        "'Jml. PMKS yang tertangani' names a count but its unit is %",
+        "'Jumlah: penduduk miskin' names a count but its unit is %",
+        "'Persentase-capaian layanan' names a proportion but its unit is orang",
+    ]
+
+
 def test_repeated_indikator_kotim_psks(seeded_store: GraphStore) -> None:
     """Seed 003: 'Persentase PSKS yang diberdayakan' on CSF II and on Program Pemberdayaan Sosial."""
     assert findings(seeded_store, "kotim-dinsos-2025", "repeated_indikator") == [
