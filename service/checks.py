@@ -163,23 +163,18 @@ def rule(id: str, severity: Severity, explain_id: str, explain_en: str, query: s
     return register
 
 
-def _simple(query: str, message: Callable[[dict[str, Any]], str]) -> Callable[[Context, Rule], list[Finding]]:
-    """A rule whose query returns one row per offending element (id, level, ...)."""
+def simple_rule(id: str, severity: Severity, explain_id: str, explain_en: str, query: str,
+                message: Callable[[dict[str, Any]], str], where: Callable[[dict[str, Any]], bool] | None = None,
+                params: Callable[[Context], dict[str, Any]] | None = None) -> None:
+    """Register a rule with one finding per row of `query` (plan, id, level, statement, ...) that `where`
+    keeps (all rows without it: a query several rules share says in a column which rule a row is for),
+    its level and statement as values."""
 
     def run(ctx: Context, r: Rule) -> list[Finding]:
-        out = []
-        for row in ctx.rows(query):
-            values = {k: v for k, v in row.items() if k not in ("id", "plan")}
-            out.append(r.finding(ctx, row["plan"], [row["id"]], message(row), **values))
-        return out
+        return [r.finding(ctx, row["plan"], [row["id"]], message(row), level=row["level"], statement=row["statement"])
+                for row in ctx.rows(query, **(params(ctx) if params else {})) if where is None or where(row)]
 
-    return run
-
-
-def simple_rule(id: str, severity: Severity, explain_id: str, explain_en: str, query: str,
-                message: Callable[[dict[str, Any]], str]) -> None:
-    """Register a rule whose query returns one row per offending element (id, level, statement)."""
-    rule(id, severity, explain_id, explain_en, query)(_simple(query, message))
+    rule(id, severity, explain_id, explain_en, query, params)(run)
 
 
 def _lvl(level: str) -> str:
@@ -188,28 +183,16 @@ def _lvl(level: str) -> str:
 
 # ---- alignment -------------------------------------------------------------------------
 
-def _element_finding(ctx: Context, r: Rule, row: dict[str, Any], message: str) -> Finding:
-    """A finding on one element, with its level and statement as values."""
-    return r.finding(ctx, row["plan"], [row["id"]], message, level=row["level"], statement=row["statement"])
+simple_rule("orphan", "error",
+     "Elemen tidak tersambung ke sasaran strategis atau tujuan mana pun (yatim).",
+     "Element has no CONTRIBUTES_TO path up to a sasaran strategis or tujuan (orphan).",
+     "check_orphans", lambda r: f"{_lvl(r['level'])} does not trace to a sasaran or tujuan: {r['statement']}")
 
-
-@rule("orphan", "error",
-      "Elemen tidak tersambung ke sasaran strategis atau tujuan mana pun (yatim).",
-      "Element has no CONTRIBUTES_TO path up to a sasaran strategis or tujuan (orphan).",
-      "check_orphans")
-def _orphan(ctx: Context, r: Rule) -> list[Finding]:
-    return [_element_finding(ctx, r, row, f"{_lvl(row['level'])} does not trace to a sasaran or tujuan: {row['statement']}")
-            for row in ctx.rows("check_orphans")]
-
-
-@rule("no_parent", "warning",
-      "Elemen selain tujuan tidak mendukung elemen mana pun di atasnya.",
-      "Element other than a tujuan contributes to nothing above it.",
-      "check_orphans")
-def _no_parent(ctx: Context, r: Rule) -> list[Finding]:
-    # an element without a parent is an orphan too: check_orphans returns it, with parents 0
-    return [_element_finding(ctx, r, row, f"{_lvl(row['level'])} has no parent: {row['statement']}")
-            for row in ctx.rows("check_orphans") if row["parents"] == 0]
+# an element without a parent is an orphan too: check_orphans returns it, with parents 0
+simple_rule("no_parent", "warning",
+     "Elemen selain tujuan tidak mendukung elemen mana pun di atasnya.",
+     "Element other than a tujuan contributes to nothing above it.",
+     "check_orphans", lambda r: f"{_lvl(r['level'])} has no parent: {r['statement']}", where=lambda r: r["parents"] == 0)
 
 
 simple_rule("dead_end", "warning",
@@ -230,13 +213,11 @@ simple_rule("cycle", "error",
 
 # ---- indikator -------------------------------------------------------------------------
 
-@rule("missing_indikator", "error",
-      "Elemen tanpa indikator kinerja.",
-      "Element without an indikator.",
-      "check_indikator_facts")
-def _missing_indikator(ctx: Context, r: Rule) -> list[Finding]:
-    return [_element_finding(ctx, r, row, f"{_lvl(row['level'])} has no indikator: {row['statement']}")
-            for row in ctx.rows("check_indikator_facts") if row["indikator_id"] is None]
+simple_rule("missing_indikator", "error",
+     "Elemen tanpa indikator kinerja.",
+     "Element without an indikator.",
+     "check_indikator_facts", lambda r: f"{_lvl(r['level'])} has no indikator: {r['statement']}",
+     where=lambda r: r["indikator_id"] is None)
 
 
 @rule("missing_target", "warning", "Indikator tanpa target.", "Indikator without a target.", "check_indikator_facts")
@@ -544,13 +525,11 @@ def _owner_params(ctx: Context) -> dict[str, Any]:
     return {"allowed": [f"{level}/{j}" for level, js in ctx.config["owner_levels"].items() for j in js]}
 
 
-@rule("no_owner", "warning",
-      "Elemen tanpa pemilik (jabatan yang mengampu).",
-      "Element that no jabatan owns.",
-      "check_owners", params=_owner_params)
-def _no_owner(ctx: Context, r: Rule) -> list[Finding]:
-    return [_element_finding(ctx, r, row, f"{_lvl(row['level'])} has no owner: {row['statement']}")
-            for row in ctx.rows("check_owners", **_owner_params(ctx)) if row["jabatan"] is None]
+simple_rule("no_owner", "warning",
+     "Elemen tanpa pemilik (jabatan yang mengampu).",
+     "Element that no jabatan owns.",
+     "check_owners", lambda r: f"{_lvl(r['level'])} has no owner: {r['statement']}",
+     where=lambda r: r["jabatan"] is None, params=_owner_params)
 
 
 @rule("owner_level", "warning",
