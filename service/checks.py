@@ -21,7 +21,7 @@ from service.errors import NotFound
 from service.nomenklatur import LEVEL_ABOVE, LEVELS
 from service.plans import local_ref
 from service.store import GraphStore
-from service.values import format_rupiah
+from service.values import format_rupiah, text_key
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
@@ -194,7 +194,6 @@ simple_rule("no_parent", "warning",
      "Element other than a tujuan contributes to nothing above it.",
      "check_orphans", lambda r: f"{_lvl(r['level'])} has no parent: {r['statement']}", where=lambda r: r["parents"] == 0)
 
-
 simple_rule("dead_end", "warning",
      "Tujuan, sasaran, program atau kegiatan tanpa apa pun di bawahnya.",
      "Tujuan, sasaran, program or kegiatan with nothing below it (dead end).",
@@ -235,8 +234,6 @@ def _units(ctx: Context, key: str) -> list[str]:
 def _name_words(ctx: Context, key: str) -> list[str]:
     """Configured words that start a name, in the names' normalised form (text_key, as name_key):
     'Jml.' is 'jml', 'rata-rata' is 'rata rata'."""
-    from service.values import text_key
-
     return [k for w in ctx.config[key] if (k := text_key(w))]
 
 
