@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -35,6 +35,7 @@ SCALES_FILE = Path(__file__).resolve().parent / "data" / "predikat_scales.yaml"
 
 POLARITAS = ("positif", "negatif", "range")
 NegatifFormula = Literal["2t_minus_r", "t_over_r"]
+NEGATIF_FORMULAS: tuple[str, ...] = get_args(NegatifFormula)
 Aggregate = Literal["mean", "indicator_mean"]
 Basis = Literal["computed", "expected_polaritas", "reported"]
 PolaritasSource = Literal["declared", "expected", "expected_over_declared", "default"]
@@ -234,6 +235,26 @@ def load_config(path: Path | None = None) -> CapaianConfig:
         raise CapaianConfigError(f"{' + '.join(map(str, files))}: {e}") from e
 
 
+def chosen(config: CapaianConfig, scale: str | None = None, negatif_formula: str | None = None) -> CapaianConfig:
+    """`config` with the predikat scale and the negatif formula a request chose (None: as configured).
+
+    Raises:
+        QueryError: an unknown scale or formula, naming the known ones.
+    """
+    from service.errors import QueryError
+
+    update: dict[str, Any] = {}
+    if scale is not None:
+        if scale not in config.scales:
+            raise QueryError(f"unknown scale {scale!r}; known: {', '.join(sorted(config.scales))}")
+        update["scale"] = scale
+    if negatif_formula is not None:
+        if negatif_formula not in NEGATIF_FORMULAS:
+            raise QueryError(f"unknown negatif formula {negatif_formula!r}; known: {', '.join(NEGATIF_FORMULAS)}")
+        update["negatif_formula"] = negatif_formula
+    return config.model_copy(update=update) if update else config
+
+
 # ---- one capaian -------------------------------------------------------------------------------------
 
 
@@ -314,7 +335,7 @@ def capaian(target: Nilai | NilaiView, realisasi: Nilai | NilaiView, polaritas: 
         pol = str(polaritas)
     if pol not in POLARITAS:
         raise ValueError(f"unknown polaritas {polaritas!r}; expected one of {', '.join(POLARITAS)}")
-    if negatif_formula not in ("2t_minus_r", "t_over_r"):
+    if negatif_formula not in NEGATIF_FORMULAS:
         raise ValueError(f"unknown negatif formula {negatif_formula!r}; expected 2t_minus_r or t_over_r")
     if not target.wellformed:
         flags.append("target_not_wellformed")

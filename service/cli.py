@@ -13,7 +13,7 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 
 from service.config import Settings
-from service.errors import InvalidPlan, PokinError
+from service.errors import InvalidPlan, PokinError, QueryError
 from service.store import GraphStore, open_store
 
 T = TypeVar("T")
@@ -303,6 +303,8 @@ def capaian(
     plan: Annotated[str, typer.Argument(help="plan id")],
     fmt: FormatOpt = "table",
     scale: Annotated[str | None, typer.Option(help="predikat scale, e.g. permendagri86 or buleleng_lkjip_2023")] = None,
+    negatif_formula: Annotated[str | None, typer.Option(
+        help="capaian of a negatif indikator: 2t_minus_r ((2T - R) / T x 100) or t_over_r (T / R x 100)")] = None,
 ) -> None:
     """Capaian per indikator and year by polaritas, predikat, roll-up, and the capaian the document reported."""
     from service import capaian as cap
@@ -311,11 +313,11 @@ def capaian(
     settings = Settings()
     try:
         config = cap.load_config(settings.pokin_capaian_config)
-        if scale:
-            if scale not in config.scales:
-                typer.echo(f"error: unknown scale {scale!r}; known: {', '.join(sorted(config.scales))}", err=True)
-                raise typer.Exit(2)
-            config = config.model_copy(update={"scale": scale})
+        try:
+            config = cap.chosen(config, scale, negatif_formula)
+        except QueryError as e:  # a wrong option, as typer reports its own: exit 2
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from e
         with _store() as store:
             report = cap.plan_capaian(get_tree(store, plan), config)
     except PokinError as e:

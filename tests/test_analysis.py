@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -181,6 +182,49 @@ def test_api_trace_impact_checks_capaian(client: TestClient) -> None:
     assert next(r for r in lk["indikator"] if r["name"] == "Persentase penduduk miskin")["predikat"] == "Sangat berhasil"
     assert client.get(f"/api/plans/{KOTIM}/impact").status_code == 422
     assert client.get("/api/plans/buleleng-dinsos-2023/capaian", params={"scale": "x"}).json()["error"]["code"] == "bad_query"
+    tr = client.get("/api/plans/buleleng-dinsos-2023/capaian", params={"negatif_formula": "t_over_r"}).json()
+    assert round(next(r for r in tr["indikator"] if r["name"] == "Persentase penduduk miskin")["capaian"], 2) == 88.03
+    assert tr["config"]["negatif_formula"] == "t_over_r"
+    bad = client.get("/api/plans/buleleng-dinsos-2023/capaian", params={"negatif_formula": "r_over_t"}).json()["error"]
+    assert bad["code"] == "bad_query" and "known: 2t_minus_r, t_over_r" in bad["message"]
+
+
+def test_capaian_page_names_every_flag() -> None:
+    """Every flag service.capaian can set has words on the page (an unknown one would show its raw name)."""
+    import inspect
+
+    from service import capaian
+    from service.web.routes import CAPAIAN_FLAGS
+
+    source = inspect.getsource(capaian)
+    raised = set(re.findall(r'flags\.append\("(\w+)"\)', source)) | set(re.findall(r'none\([^\n]*, "(\w+)"\)', source))
+    assert {"reported_differs", "target_missing", "cap_applied", "top_predikat_while_every_indikator_below_100"} <= raised
+    assert raised - set(CAPAIAN_FLAGS) == set()
+
+
+def test_capaian_page(client: TestClient) -> None:
+    page = client.get("/plans/buleleng-dinsos-2023/capaian")
+    assert page.status_code == 200 and "Capaian kinerja" in page.text
+    assert "60 indikator, 7 bertarget, 7 dengan realisasi" in page.text
+    text = " ".join(page.text.split())
+    # the plan's roll-up: each indikator capped at 120 before the mean, then its predikat
+    assert "99,77 %" in text and "tanpa batas: 115,04 %" in text and "<b>Sangat Tinggi</b>" in text
+    assert "113,59 %" in text and "selisih 27,18 poin" in text  # reported against recomputed 86,41 %
+    for label in ("dinyatakan positif, mestinya negatif", "berbeda dari yang dilaporkan",
+                  "dilaporkan seolah makin tinggi makin baik", "di atas batas wajar"):
+        assert label in text, label
+    assert 'href="/api/plans/buleleng-dinsos-2023/capaian"' in page.text  # its JSON twin
+    printed = client.get("/plans/buleleng-dinsos-2023/capaian",
+                         params={"scale": "buleleng_lkjip_2023_printed", "negatif_formula": "t_over_r"})
+    text = " ".join(printed.text.split())
+    assert "88,03 %" in text and "Skala ini tidak utuh" in text and "gap above 100" in text
+    assert "di luar skala" in text  # 105,76 % has no predikat on the printed scale
+    assert "scale=buleleng_lkjip_2023_printed" in printed.text  # the JSON twin keeps the choice
+    empty = client.get(f"/plans/{KOTIM}/capaian")
+    assert empty.status_code == 200 and "Belum ada capaian untuk dihitung" in empty.text
+    wrong = client.get(f"/plans/{KOTIM}/capaian", params={"scale": "nope"})
+    assert wrong.status_code == 400 and "known: buleleng_lkjip_2023" in wrong.text
+    assert client.get("/plans/nope/capaian").status_code == 404
 
 
 def test_cli_check_exit_codes_and_formats(seeded_dir: Path) -> None:
@@ -202,6 +246,11 @@ def test_cli_trace_impact_capaian(seeded_dir: Path) -> None:
     assert t.returncode == 0 and "tujuan: Meningkatnya Kesejahteraan Pemerlu Pelayanan Kesejahteraan Sosial (PPKS)" in t.stdout
     c = pokin(seeded_dir, "capaian", "buleleng-dinsos-2023", "--format", "json")
     assert c.returncode == 0 and json.loads(c.stdout)["scale"] == "permendagri86"
+    tr = pokin(seeded_dir, "capaian", "buleleng-dinsos-2023", "--negatif-formula", "t_over_r")
+    miskin = next(ln for ln in tr.stdout.splitlines() if "penduduk miskin" in ln)
+    assert tr.returncode == 0 and re.search(r" negatif +88,03 +113,59  Tinggi ", miskin), miskin
+    bad = pokin(seeded_dir, "capaian", "buleleng-dinsos-2023", "--negatif-formula", "r_over_t")
+    assert bad.returncode == 2 and "unknown negatif formula 'r_over_t'; known: 2t_minus_r, t_over_r" in bad.stderr
 
 
 def test_api_checks_a_whole_pemda(client: TestClient) -> None:

@@ -163,11 +163,29 @@ def test_checks_page_links_and_downloads(page, base_url: str) -> None:
     page.locator("#detail h2").wait_for()
 
 
+def test_capaian_page_switches_scale_and_formula(page, base_url: str) -> None:
+    page.goto(f"{base_url}/plans/buleleng-dinsos-2023/capaian")
+    miskin = page.locator("tr", has_text="Persentase penduduk miskin")
+    assert "86,41 %" in miskin.inner_text() and "Tinggi" in miskin.inner_text()
+    assert "dilaporkan seolah makin tinggi makin baik" in miskin.inner_text()  # reported 113,59 % is R/T
+    page.select_option("select[name=scale]", "buleleng_lkjip_2023")
+    page.select_option("select[name=negatif_formula]", "t_over_r")
+    page.get_by_role("button", name="Terapkan").click()
+    page.wait_for_url("**negatif_formula=t_over_r*")
+    assert "scale=buleleng_lkjip_2023" in page.url  # the choice is shareable
+    miskin = page.locator("tr", has_text="Persentase penduduk miskin")
+    assert "88,03 %" in miskin.inner_text() and "Sangat berhasil" in miskin.inner_text()
+    page.screenshot(path=str(SHOTS / "capaian.png"), full_page=True)
+    page.get_by_role("link", name="Menurunnya penduduk miskin").first.click()
+    page.wait_for_url("**node=s1-miskin")
+    page.locator("#detail h2").wait_for()
+
+
 def test_phone_width_has_no_sideways_scrolling(browser, base_url: str) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844})
     pg = context.new_page()
     for path in ("/", f"/plans/{K}?node=k-rehab-dasar", f"/plans/{K}/checks", f"/plans/{K}/impact?cut=p-tmp",
-                 f"/plans/{K}/jabatan/kadis", "/load"):
+                 f"/plans/{K}/jabatan/kadis", "/load", "/plans/buleleng-dinsos-2023/capaian"):
         pg.goto(base_url + path)
         pg.wait_for_timeout(300)
         assert pg.evaluate("document.documentElement.scrollWidth") <= 390, path

@@ -21,7 +21,17 @@ from service.values import format_rupiah
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 TEMPLATES.env.filters["rupiah"] = lambda v: format_rupiah(int(v)) if v is not None else "–"
-TEMPLATES.env.filters["pct"] = lambda v: "–" if v is None else f"{v:,.2f} %".replace(",", "_").replace(".", ",").replace("_", ".")
+_ID_DIGITS = str.maketrans(",.", ".,")
+
+
+def _id_number(v: float, trim: bool = False) -> str:
+    """A number as Indonesian writes it (1.234,56); `trim` drops decimals that are zero (50, 90,5)."""
+    text = f"{v:,.2f}"
+    return (text.rstrip("0").rstrip(".") if trim else text).translate(_ID_DIGITS)
+
+
+TEMPLATES.env.filters["angka"] = lambda v: "–" if v is None else _id_number(v, trim=True)
+TEMPLATES.env.filters["pct"] = lambda v: "–" if v is None else f"{_id_number(v)} %"
 
 LEVELS = ("tujuan", "sasaran", "program", "kegiatan", "sub_kegiatan")
 LEVEL_NAMES = {"tujuan": "Tujuan", "sasaran": "Sasaran strategis", "program": "Program / kondisi antara",
@@ -197,6 +207,70 @@ def impact_page(request: Request, plan_id: str, store: StoreDep,
     names = {e.id: e.nomenklatur.name or e.statement for e in tree.elements}
     return _page(request, "impact.html", plan=tree.plan, programs=programs, kids=kids, cut=cut, result=result, nav="impact", names=names,
                  diagram_src=f"/api/plans/{plan_id}/diagram.svg?{query}", json_twin=twin)
+
+
+# capaian flags in the page's words, with how much they matter (the pill's colour)
+CAPAIAN_FLAGS = {
+    "reported_differs": ("berbeda dari yang dilaporkan", "error"),
+    "computed_as_if_higher_were_better": ("dilaporkan seolah makin tinggi makin baik", "error"),
+    "polaritas_declared_positif_expected_negatif": ("dinyatakan positif, mestinya negatif", "warning"),
+    "polaritas_missing_assumed_positif": ("tanpa polaritas, dianggap positif", "warning"),
+    "polaritas_undeclared": ("polaritas tidak dinyatakan", "info"),
+    "above_realistic_bounds": ("di atas batas wajar", "warning"),
+    "below_realistic_bounds": ("di bawah batas wajar", "warning"),
+    "over_achievement": ("melampaui target", "info"),
+    "floored_at_zero": ("di bawah 0, dibulatkan ke 0", "info"),
+    "range_target": ("target rentang", "info"),
+    "inside_range": ("di dalam rentang", "info"),
+    "target_not_wellformed": ("target tidak ditulis rapi", "warning"),
+    "realisasi_not_wellformed": ("realisasi tidak ditulis rapi", "warning"),
+    "unit_mismatch": ("satuan target dan realisasi berbeda", "warning"),
+    "target_zero": ("target 0 dan realisasi 0", "info"),
+    "target_zero_positif_undefined": ("target 0: tidak dapat dihitung", "warning"),
+    "target_zero_realisasi_above_zero": ("target 0, realisasi di atasnya", "warning"),
+    "realisasi_zero_t_over_r_undefined": ("realisasi 0: T/R tidak dapat dihitung", "warning"),
+    "target_missing": ("target tanpa angka", "warning"),
+    "realisasi_missing": ("realisasi tanpa angka", "warning"),
+    "realisasi_is_range": ("realisasi berupa rentang", "warning"),
+    "cap_applied": ("ada indikator yang dibatasi", "info"),
+    "top_predikat_while_every_indikator_below_100": ("predikat tertinggi padahal semua indikator di bawah 100", "warning"),
+}
+POLARITAS_SOURCES = {"declared": "dinyatakan", "expected": "dari nama indikator", "default": "anggapan (tidak dinyatakan)",
+                     "expected_over_declared": "dokumen: positif; dihitung negatif"}
+NEGATIF_FORMULA_NAMES = {"2t_minus_r": "(2T − R) / T × 100", "t_over_r": "T / R × 100"}
+
+
+@router.get("/plans/{plan_id}/capaian", response_class=HTMLResponse)
+def capaian_page(request: Request, plan_id: str, store: StoreDep, settings: SettingsDep,
+                 scale: Annotated[str | None, Query(max_length=100)] = None,
+                 negatif_formula: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
+    """Capaian per indikator and year, the roll-up per element and for the plan, on a chosen scale."""
+    from service import capaian
+
+    config = capaian.chosen(capaian.load_config(settings.pokin_capaian_config), scale or None, negatif_formula or None)
+    tree = get_tree(store, plan_id)
+    report = capaian.plan_capaian(tree, config)
+    by_id = {e.id: e for e in tree.elements}
+    rank = {level: k for k, level in enumerate(LEVELS)}
+    years = []
+    for year in sorted({r.year for r in report.indikator}):
+        rolled = [e for e in report.elements if e.year == year]
+        years.append({
+            "year": year,
+            "plan": next((e for e in rolled if e.element_id is None), None),
+            "elements": sorted((e for e in rolled if e.element_id is not None), key=lambda e: rank.get(e.level, len(rank))),
+            "indikator": [r for r in report.indikator if r.year == year],
+        })
+    indikator = [i for e in tree.elements for i in e.indikator]
+    counts = {"indikator": len(indikator), "target": sum(1 for i in indikator if i.target),
+              "realisasi": sum(1 for i in indikator if i.realisasi)}
+    chosen_scale = config.active_scale
+    params = {k: v for k, v in (("scale", scale), ("negatif_formula", negatif_formula)) if v}
+    twin = f"/api/plans/{plan_id}/capaian" + (f"?{urlencode(params)}" if params else "")
+    return _page(request, "capaian.html", plan=tree.plan, report=report, years=years, by_id=by_id, counts=counts,
+                 config=config, scales=config.scales, scale=chosen_scale, scale_gaps=capaian.scale_gaps(chosen_scale),
+                 flags=CAPAIAN_FLAGS, sources=POLARITAS_SOURCES, formulas=NEGATIF_FORMULA_NAMES, nav="capaian",
+                 json_twin=twin)
 
 
 @router.get("/plans/{plan_id}/jabatan", response_class=HTMLResponse)

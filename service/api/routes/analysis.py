@@ -78,15 +78,11 @@ def run_checks_many(store: StoreDep, settings: SettingsDep,
 
 @router.get("/{plan_id}/capaian")
 def plan_capaian(plan_id: str, store: StoreDep, settings: SettingsDep,
-                 scale: Annotated[str | None, Query(description="predikat scale name")] = None) -> capaian.CapaianReport:
+                 scale: Annotated[str | None, Query(description="predikat scale name")] = None,
+                 negatif_formula: Annotated[str | None, Query(description="2t_minus_r or t_over_r")] = None,
+                 ) -> capaian.CapaianReport:
     """Capaian per indikator and year by polaritas, predikat, roll-up to sasaran and tujuan, and the reported capaian."""
-    config = capaian.load_config(settings.pokin_capaian_config)
-    if scale:
-        if scale not in config.scales:
-            from service.errors import QueryError
-
-            raise QueryError(f"unknown scale {scale!r}; known: {', '.join(sorted(config.scales))}")
-        config = config.model_copy(update={"scale": scale})
+    config = capaian.chosen(capaian.load_config(settings.pokin_capaian_config), scale, negatif_formula)
     return capaian.plan_capaian(get_tree(store, plan_id), config)
 
 
