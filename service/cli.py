@@ -319,11 +319,18 @@ def capaian(
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from e
         with _store() as store:
-            report = cap.plan_capaian(get_tree(store, plan), config)
+            tree = get_tree(store, plan)
+        report = cap.plan_capaian(tree, config)
     except PokinError as e:
         _fail(e)
     if fmt == "json":
         _json(report.model_dump(mode="json"))
+        return
+    if not report.indikator:
+        indikator = [i for e in tree.elements for i in e.indikator]
+        typer.echo(f"no capaian yet: no indikator of {plan} has a target and a realisasi for the same year "
+                   f"({len(indikator)} indikator, {sum(1 for i in indikator if i.target)} with a target, "
+                   f"{sum(1 for i in indikator if i.realisasi)} with a realisasi)")
         return
 
     def num(x: float | None) -> str:

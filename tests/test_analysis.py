@@ -249,6 +249,10 @@ def test_cli_trace_impact_capaian(seeded_dir: Path) -> None:
     tr = pokin(seeded_dir, "capaian", "buleleng-dinsos-2023", "--negatif-formula", "t_over_r")
     miskin = next(ln for ln in tr.stdout.splitlines() if "penduduk miskin" in ln)
     assert tr.returncode == 0 and re.search(r" negatif +88,03 +113,59  Tinggi ", miskin), miskin
+    none = pokin(seeded_dir, "capaian", KOTIM)  # a plan before its LKjIP: targets, no realisasi yet
+    assert none.returncode == 0 and none.stdout.strip() == (
+        f"no capaian yet: no indikator of {KOTIM} has a target and a realisasi for the same year "
+        "(80 indikator, 70 with a target, 0 with a realisasi)")
     bad = pokin(seeded_dir, "capaian", "buleleng-dinsos-2023", "--negatif-formula", "r_over_t")
     assert bad.returncode == 2 and "unknown negatif formula 'r_over_t'; known: 2t_minus_r, t_over_r" in bad.stderr
 
