@@ -225,6 +225,11 @@ def test_capaian_page(client: TestClient) -> None:
     wrong = client.get(f"/plans/{KOTIM}/capaian", params={"scale": "nope"})
     assert wrong.status_code == 400 and "known: buleleng_lkjip_2023" in wrong.text
     assert client.get("/plans/nope/capaian").status_code == 404
+    # an element's page marks a reported capaian only where it differs beyond the configured tolerance
+    miskin = client.get("/plans/buleleng-dinsos-2023/nodes/s1-miskin", params={"fragment": True}).text
+    assert "dilaporkan 113,59 %" in miskin
+    pmks = client.get("/plans/buleleng-dinsos-2023/nodes/s2-pmks", params={"fragment": True}).text
+    assert "349,13 %" in pmks and "dilaporkan 349,12 %" not in pmks  # 0,01 apart: the same figure, rounded
 
 
 def test_cli_check_exit_codes_and_formats(seeded_dir: Path) -> None:
