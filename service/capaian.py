@@ -236,7 +236,8 @@ def load_config(path: Path | None = None) -> CapaianConfig:
 
 
 def chosen(config: CapaianConfig, scale: str | None = None, negatif_formula: str | None = None) -> CapaianConfig:
-    """`config` with the predikat scale and the negatif formula a request chose (None: as configured).
+    """`config` with the predikat scale and the negatif formula a request chose (None or empty: as
+    configured; a form sends an empty value for a choice left alone).
 
     Raises:
         QueryError: an unknown scale or formula, naming the known ones.
@@ -244,11 +245,11 @@ def chosen(config: CapaianConfig, scale: str | None = None, negatif_formula: str
     from service.errors import QueryError
 
     update: dict[str, Any] = {}
-    if scale is not None:
+    if scale:
         if scale not in config.scales:
             raise QueryError(f"unknown scale {scale!r}; known: {', '.join(sorted(config.scales))}")
         update["scale"] = scale
-    if negatif_formula is not None:
+    if negatif_formula:
         if negatif_formula not in NEGATIF_FORMULAS:
             raise QueryError(f"unknown negatif formula {negatif_formula!r}; known: {', '.join(NEGATIF_FORMULAS)}")
         update["negatif_formula"] = negatif_formula

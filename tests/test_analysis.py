@@ -185,6 +185,8 @@ def test_api_trace_impact_checks_capaian(client: TestClient) -> None:
     tr = client.get("/api/plans/buleleng-dinsos-2023/capaian", params={"negatif_formula": "t_over_r"}).json()
     assert round(next(r for r in tr["indikator"] if r["name"] == "Persentase penduduk miskin")["capaian"], 2) == 88.03
     assert tr["config"]["negatif_formula"] == "t_over_r"
+    unchosen = client.get("/api/plans/buleleng-dinsos-2023/capaian?scale=&negatif_formula=")  # a form's empty values
+    assert unchosen.status_code == 200 and unchosen.json() == client.get("/api/plans/buleleng-dinsos-2023/capaian").json()
     bad = client.get("/api/plans/buleleng-dinsos-2023/capaian", params={"negatif_formula": "r_over_t"}).json()["error"]
     assert bad["code"] == "bad_query" and "known: 2t_minus_r, t_over_r" in bad["message"]
 
@@ -200,6 +202,38 @@ def test_capaian_page_names_every_flag() -> None:
     raised = set(re.findall(r'flags\.append\("(\w+)"\)', source)) | set(re.findall(r'none\([^\n]*, "(\w+)"\)', source))
     assert {"reported_differs", "target_missing", "cap_applied", "top_predikat_while_every_indikator_below_100"} <= raised
     assert raised - set(CAPAIAN_FLAGS) == set()
+
+
+def test_numbers_on_the_pages_are_written_the_indonesian_way() -> None:
+    from service.web.routes import _id_number
+
+    assert [_id_number(v) for v in (1234.5, -1234.5, 0.5, 100, -0.001)] == ["1.234,50", "-1.234,50", "0,50", "100,00", "0,00"]
+    assert [_id_number(v, trim=True) for v in (90.5, 50.0, 1_000_000, 12.25)] == ["90,5", "50", "1.000.000", "12,25"]
+
+
+def test_capaian_page_years_tree_order_and_escaping(tmp_path: Path) -> None:
+    from service.loading import load_paths
+    from service.store import open_store
+
+    data = tmp_path / "data"
+    s = open_store(make_settings(data))
+    try:
+        load_paths(s, [Path(__file__).parent / "fixtures" / "capaian-years.yaml"])
+    finally:
+        s.close()
+    with TestClient(create_app(make_settings(data))) as c:
+        html = c.get("/plans/capaian-years-2023/capaian").text
+    assert re.findall(r"<h2>Tahun (\d+)</h2>", html) == ["2021", "2022", "2023"]
+    y2021, y2022, y2023 = (html.split(f"<h2>Tahun {y}</h2>")[1].split("<h2>")[0] for y in (2021, 2022, 2023))
+    assert "Tidak ada capaian yang dapat dihitung tahun ini" in y2021 and "realisasi berupa rentang" in y2021
+    # the roll-up follows the tree: each sasaran under its tujuan, the program under its sasaran
+    rollup = y2023.split("<h3>Per indikator</h3>")[0]
+    assert re.findall(r'node=([\w-]+)"', rollup) == ["t-a", "s-a1", "s-a2", "t-b", "s-b1", "p-b1"]
+    # to look at: the two rows outside the realistic bounds; not "melampaui target" or "polaritas tidak dinyatakan"
+    assert re.search(r"Perlu diperiksa</span><b>2</b>", y2023) and re.search(r"Perlu diperiksa</span><b>2</b>", y2022)
+    assert "1.234,50 %" in y2023 and "0,50 %" in y2023 and "selisih 30 poin" in y2022  # reported 80 against 50
+    assert "<script>alert(1)</script>" not in html and "<img src=x" not in html and "<i>x</i>" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
 
 
 def test_capaian_page(client: TestClient) -> None:
@@ -219,7 +253,9 @@ def test_capaian_page(client: TestClient) -> None:
     text = " ".join(printed.text.split())
     assert "88,03 %" in text and "Skala ini tidak utuh" in text and "gap above 100" in text
     assert "di luar skala" in text  # 105,76 % has no predikat on the printed scale
-    assert "scale=buleleng_lkjip_2023_printed" in printed.text  # the JSON twin keeps the choice
+    assert "/api/plans/buleleng-dinsos-2023/capaian?scale=buleleng_lkjip_2023_printed&amp;negatif_formula=t_over_r" in printed.text
+    unchosen = client.get("/plans/buleleng-dinsos-2023/capaian?scale=&negatif_formula=")
+    assert unchosen.status_code == 200 and "99,77 %" in unchosen.text
     empty = client.get(f"/plans/{KOTIM}/capaian")
     assert empty.status_code == 200 and "Belum ada capaian untuk dihitung" in empty.text
     wrong = client.get(f"/plans/{KOTIM}/capaian", params={"scale": "nope"})

@@ -26,7 +26,7 @@ _ID_DIGITS = str.maketrans(",.", ".,")
 
 def _id_number(v: float, trim: bool = False) -> str:
     """A number as Indonesian writes it (1.234,56); `trim` drops decimals that are zero (50, 90,5)."""
-    text = f"{v:,.2f}"
+    text = f"{v:,.2f}" if round(v, 2) != 0 else "0.00"  # never "-0,00"
     return (text.rstrip("0").rstrip(".") if trim else text).translate(_ID_DIGITS)
 
 
@@ -247,19 +247,29 @@ def capaian_page(request: Request, plan_id: str, store: StoreDep, settings: Sett
     """Capaian per indikator and year, the roll-up per element and for the plan, on a chosen scale."""
     from service import capaian
 
-    config = capaian.chosen(capaian.load_config(settings.pokin_capaian_config), scale or None, negatif_formula or None)
+    config = capaian.chosen(capaian.load_config(settings.pokin_capaian_config), scale, negatif_formula)
     tree = get_tree(store, plan_id)
     report = capaian.plan_capaian(tree, config)
-    by_id = {e.id: e for e in tree.elements}
-    rank = {level: k for k, level in enumerate(LEVELS)}
+    roots, by_id, children = _tree_structure(tree)
+    order: dict[str, int] = {}  # depth first from the roots, as the tree shows them: a sasaran under its tujuan
+    depth: dict[str, int] = {}
+    stack = [(eid, 0) for eid in reversed(roots)]
+    while stack:
+        eid, d = stack.pop()
+        if eid not in order:
+            order[eid], depth[eid] = len(order), d
+            stack.extend((c, d + 1) for c in reversed(children.get(eid, [])))
     years = []
     for year in sorted({r.year for r in report.indikator}):
         rolled = [e for e in report.elements if e.year == year]
+        rows = [r for r in report.indikator if r.year == year]
         years.append({
             "year": year,
             "plan": next((e for e in rolled if e.element_id is None), None),
-            "elements": sorted((e for e in rolled if e.element_id is not None), key=lambda e: rank.get(e.level, len(rank))),
-            "indikator": [r for r in report.indikator if r.year == year],
+            "elements": sorted((e for e in rolled if e.element_id is not None), key=lambda e: order.get(e.element_id, len(order))),
+            "indikator": rows,
+            # rows to look at: a flag that is a warning or an error (not e.g. "melampaui target")
+            "to_check": sum(1 for r in rows if any(CAPAIAN_FLAGS.get(f, ("", "info"))[1] != "info" for f in r.flags)),
         })
     indikator = [i for e in tree.elements for i in e.indikator]
     counts = {"indikator": len(indikator), "target": sum(1 for i in indikator if i.target),
@@ -267,7 +277,7 @@ def capaian_page(request: Request, plan_id: str, store: StoreDep, settings: Sett
     chosen_scale = config.active_scale
     params = {k: v for k, v in (("scale", scale), ("negatif_formula", negatif_formula)) if v}
     twin = f"/api/plans/{plan_id}/capaian" + (f"?{urlencode(params)}" if params else "")
-    return _page(request, "capaian.html", plan=tree.plan, report=report, years=years, by_id=by_id, counts=counts,
+    return _page(request, "capaian.html", plan=tree.plan, report=report, years=years, by_id=by_id, depth=depth, counts=counts,
                  config=config, scales=config.scales, scale=chosen_scale, scale_gaps=capaian.scale_gaps(chosen_scale),
                  flags=CAPAIAN_FLAGS, sources=POLARITAS_SOURCES, formulas=NEGATIF_FORMULA_NAMES, nav="capaian",
                  json_twin=twin)
