@@ -204,6 +204,21 @@ def test_capaian_page_names_every_flag() -> None:
     assert raised - set(CAPAIAN_FLAGS) == set()
 
 
+def test_impact_page_names_what_it_lists_and_links_across_plans(client: TestClient) -> None:
+    page = client.get(f"/plans/{KOTIM}/impact", params={"cut": "tujuan-distribusi"}).text
+    text = " ".join(page.split())
+    # the pemda's sasaran loses its only contributor: named and linked in its own plan
+    assert ('<a href="/plans/kotim-pemda-2025?node=sasaran-pmks">Menguatnya Penanganan Terhadap Penyandang Masalah '
+            'Kesejahteraan Sosial (PMKS)</a> — kehilangan <a href="/plans/kotim-dinsos-2025?node=tujuan-distribusi">'
+            'Meningkatkan Pelayanan Kepada PMKS') in text
+    assert '<a href="/plans/kotim-pemda-2025/jabatan/bupati">Bupati (PK Kepala Daerah)</a>' in page
+    links = set(re.findall(r'href="(/plans/[^"]+)"', page))
+    assert len(links) >= 9 and all(client.get(x.replace("&amp;", "&")).status_code == 200 for x in links)
+    two = " ".join(client.get(f"/plans/{KOTIM}/impact", params=[("cut", "p-psks-berdaya"), ("cut", "p-tmp")]).text.split())
+    assert ('kinerjanya terhapus: <a href="/plans/kotim-dinsos-2025?node=p-psks-berdaya">Program Pemberdayaan Sosial</a>; '
+            '<a href="/plans/kotim-dinsos-2025?node=p-tmp">Program Pengelolaan Taman Makam Pahlawan</a>') in two
+
+
 def test_numbers_on_the_pages_are_written_the_indonesian_way() -> None:
     from service.web.routes import _id_number
 

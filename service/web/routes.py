@@ -205,6 +205,8 @@ def impact_page(request: Request, plan_id: str, store: StoreDep,
     query = urlencode([("view", "pohon"), ("collapse", "kegiatan")] + [("cut", c) for c in cut])
     twin = f"/api/plans/{plan_id}/impact?" + urlencode([("cut", c) for c in cut]) if cut else None
     names = {e.id: e.nomenklatur.name or e.statement for e in tree.elements}
+    if result:  # ancestors in other plans (a pemda's sasaran) are named by the result itself
+        names.update({a.id: a.statement for a in result.affected + result.unsupported if a.id not in names})
     return _page(request, "impact.html", plan=tree.plan, programs=programs, kids=kids, cut=cut, result=result, nav="impact", names=names,
                  diagram_src=f"/api/plans/{plan_id}/diagram.svg?{query}", json_twin=twin)
 
