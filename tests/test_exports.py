@@ -84,3 +84,56 @@ def test_text_that_looks_like_a_formula_stays_text() -> None:
                          rules=[RuleInfo(id="r", severity="info", explain_id="-", explain_en="-", query="q")])
     cell = load_workbook(io.BytesIO(to_xlsx(report)))["Temuan"]["D2"]
     assert cell.data_type == "s" and cell.value == '=HYPERLINK("x")'
+
+
+BULELENG = "/api/plans/buleleng-dinsos-2023"
+
+
+@pytest.mark.integration
+def test_capaian_csv(client: TestClient) -> None:
+    api = client.get(f"{BULELENG}/capaian", params={"negatif_formula": "t_over_r"}).json()
+    r = client.get(f"{BULELENG}/capaian.csv", params={"negatif_formula": "t_over_r"})
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"] == 'attachment; filename="buleleng-dinsos-2023-capaian.csv"'
+    rows = list(csv.DictReader(io.StringIO(r.text)))
+    assert len(rows) == len(api["indikator"]) == 7
+    miskin = next(row for row in rows if row["Indikator"] == "Persentase penduduk miskin")
+    assert (miskin["Tahun"], miskin["Elemen"], miskin["Tingkat"], miskin["Pernyataan"]) == (
+        "2023", "s1-miskin", "sasaran", "Menurunnya penduduk miskin")
+    assert (miskin["Target"], miskin["Realisasi"], round(float(miskin["Capaian"]), 2), miskin["Capaian dilaporkan"]) == (
+        "5,15%", "5,85%", 88.03, "113.59")
+    assert miskin["Rumus"] == "T / R x 100" and miskin["Predikat"] == "Tinggi"
+    assert miskin["Catatan"].split(", ") == next(i["flags"] for i in api["indikator"] if i["name"] == miskin["Indikator"])
+    empty = list(csv.reader(io.StringIO(client.get("/api/plans/kotim-dinsos-2025/capaian.csv").text)))
+    assert len(empty) == 1 and empty[0][0] == "Tahun"  # no realisasi yet: the header only
+
+
+@pytest.mark.integration
+def test_capaian_xlsx(client: TestClient) -> None:
+    r = client.get(f"{BULELENG}/capaian.xlsx", params={"scale": "buleleng_lkjip_2023_printed"})
+    assert r.status_code == 200 and r.headers["content-disposition"] == 'attachment; filename="buleleng-dinsos-2023-capaian.xlsx"'
+    wb = load_workbook(io.BytesIO(r.content))
+    assert wb.sheetnames == ["Capaian", "Rata-rata", "Skala"]
+    ws = wb["Capaian"]
+    header = [c.value for c in ws[1]]
+    miskin = next(dict(zip(header, row, strict=True)) for row in ws.iter_rows(min_row=2, values_only=True)
+                  if row[header.index("Indikator")] == "Persentase penduduk miskin")
+    assert round(miskin["Capaian"], 2) == 86.41 and miskin["Capaian dilaporkan"] == 113.59  # numbers, to compute with
+    assert round(miskin["Selisih"], 2) == 27.18 and miskin["Predikat"] == "Sangat berhasil"
+    pmks = next(row for row in ws.iter_rows(min_row=2, values_only=True) if row[header.index("Indikator")] == "Persentase penanganan PMKS")
+    assert pmks[header.index("Predikat")] is None  # 349 % is beyond the printed scale
+    capaian_cell = ws.cell(2, header.index("Capaian") + 1)
+    assert capaian_cell.data_type == "n" and capaian_cell.number_format == "0.00"
+    rollup = list(wb["Rata-rata"].iter_rows(values_only=True))
+    assert [row[1] for row in rollup[1:]] == ["tujuan", "s1-miskin", "s2-pmks", "s3-bencana", "s4-kepahlawanan", "s5-ikm", None]
+    plan_row = rollup[-1]
+    assert plan_row[2] == "plan" and (round(plan_row[5], 2), round(plan_row[6], 2), plan_row[4]) == (115.04, 99.77, 7)
+    skala = list(wb["Skala"].iter_rows(values_only=True))
+    assert skala[1] == ("Tidak berhasil", 0, "ya", 55, "tidak") and skala[4] == ("Sangat berhasil", 85, "tidak", 100, "ya")
+    assert skala[-2][0].startswith("Skala: Dinas Sosial Kabupaten Buleleng, LKjIP 2023 (as printed)")
+    assert wb["Skala"].auto_filter.ref == "A1:E5"  # the filter covers the table, not the notes below it
+    for fmt in ("csv", "xlsx"):
+        assert client.get(f"/api/plans/nope/capaian.{fmt}").status_code == 404
+        assert client.get(f"{BULELENG}/capaian.{fmt}", params={"scale": "x"}).json()["error"]["code"] == "bad_query"
+    page = client.get("/plans/buleleng-dinsos-2023/capaian", params={"scale": "buleleng_lkjip_2023"}).text
+    assert 'href="/api/plans/buleleng-dinsos-2023/capaian.xlsx?scale=buleleng_lkjip_2023" download' in page

@@ -278,11 +278,12 @@ def capaian_page(request: Request, plan_id: str, store: StoreDep, settings: Sett
               "realisasi": sum(1 for i in indikator if i.realisasi)}
     chosen_scale = config.active_scale
     params = {k: v for k, v in (("scale", scale), ("negatif_formula", negatif_formula)) if v}
-    twin = f"/api/plans/{plan_id}/capaian" + (f"?{urlencode(params)}" if params else "")
+    query = f"?{urlencode(params)}" if params else ""
+    twin = f"/api/plans/{plan_id}/capaian{query}"
     return _page(request, "capaian.html", plan=tree.plan, report=report, years=years, by_id=by_id, depth=depth, counts=counts,
                  config=config, scales=config.scales, scale=chosen_scale, scale_gaps=capaian.scale_gaps(chosen_scale),
                  flags=CAPAIAN_FLAGS, sources=POLARITAS_SOURCES, formulas=NEGATIF_FORMULA_NAMES, nav="capaian",
-                 json_twin=twin)
+                 json_twin=twin, downloads={fmt: f"/api/plans/{plan_id}/capaian.{fmt}{query}" for fmt in ("xlsx", "csv")})
 
 
 @router.get("/plans/{plan_id}/jabatan", response_class=HTMLResponse)

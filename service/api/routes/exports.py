@@ -1,10 +1,11 @@
-"""The check report of a plan as files to download: CSV and an Excel workbook."""
+"""The check report and the capaian of a plan as files to download: CSV and Excel workbooks."""
 
 from __future__ import annotations
 
+import csv
 import io
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
@@ -14,9 +15,10 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from service import checks
+from service import capaian, checks
 from service.config import Settings
 from service.deps import SettingsDep, StoreDep
+from service.plans import get_tree
 from service.store import GraphStore
 
 router = APIRouter(prefix="/api/plans", tags=["exports"])
@@ -41,15 +43,26 @@ def checks_csv(plan_id: str, store: StoreDep, settings: SettingsDep, rule: RuleF
                     headers=_attachment(f"{plan_id}-checks.csv"))
 
 
-def _sheet(ws: Worksheet, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Fill a sheet as plain text: bold frozen header, an autofilter, widths from the content."""
+def _cell(v: Any) -> Any:
+    """A value as a sheet keeps it: numbers as numbers, None empty, everything else as text."""
+    if v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+        return v
+    return ILLEGAL_CHARACTERS_RE.sub("", str(v))
+
+
+def _sheet(ws: Worksheet, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Fill a sheet: bold frozen header, an autofilter, widths from the content; text stays text and
+    numbers stay numbers (two decimals shown where they have decimals), so a sheet can sum them."""
     ws.append(list(header))
     for row in rows:
-        ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) for v in row])
+        ws.append([_cell(v) for v in row])
     for cells in ws.iter_rows(min_row=2):
         for cell in cells:
-            # Text from plan files must stay text: openpyxl would store "=..." as a formula.
-            cell.data_type = "s"
+            if isinstance(cell.value, str):
+                # Text from plan files must stay text: openpyxl would store "=..." as a formula.
+                cell.data_type = "s"
+            elif isinstance(cell.value, float):
+                cell.number_format = "0.00"
             cell.alignment = Alignment(wrap_text=True, vertical="top")
     for cell in ws[1]:
         cell.font = Font(bold=True)
@@ -80,3 +93,76 @@ def checks_xlsx(plan_id: str, store: StoreDep, settings: SettingsDep, rule: Rule
     """The findings of /checks as an Excel workbook, with a sheet explaining every rule in Indonesian and English."""
     return Response(to_xlsx(_report(store, settings, plan_id, rule)), media_type=XLSX,
                     headers=_attachment(f"{plan_id}-checks.xlsx"))
+
+
+# ---- capaian ----------------------------------------------------------------------------------------
+
+CAPAIAN_HEADER = ["Tahun", "Elemen", "Tingkat", "Pernyataan", "Indikator", "Polaritas", "Sumber polaritas", "Target",
+                  "Realisasi", "Capaian", "Rumus", "Predikat", "Capaian dilaporkan", "Selisih", "Catatan"]
+ROLLUP_HEADER = ["Tahun", "Elemen", "Tingkat", "Pernyataan", "Indikator", "Rata-rata", "Rata-rata dibatasi",
+                 "Di bawah 100", "Terendah", "Tertinggi", "Predikat", "Catatan"]
+ScaleChoice = Annotated[str | None, Query(description="predikat scale name")]
+FormulaChoice = Annotated[str | None, Query(description="2t_minus_r or t_over_r")]
+
+
+def _capaian(store: GraphStore, settings: Settings, plan_id: str, scale: str | None,
+             negatif_formula: str | None) -> tuple[capaian.CapaianReport, dict[str, tuple[str, str]]]:
+    """The plan's capaian on the chosen scale and formula, and each element's (level, statement)."""
+    config = capaian.chosen(capaian.load_config(settings.pokin_capaian_config), scale, negatif_formula)
+    tree = get_tree(store, plan_id)
+    return capaian.plan_capaian(tree, config), {e.id: (e.level, e.statement) for e in tree.elements}
+
+
+def capaian_rows(report: capaian.CapaianReport, elements: dict[str, tuple[str, str]]) -> list[list[Any]]:
+    """One row per indikator and year, as the capaian page's table (capaian as numbers, in percent)."""
+    return [[r.year, r.element_id, *elements.get(r.element_id, ("", "")), r.name, r.polaritas, r.polaritas_source,
+             r.target.raw, r.realisasi.raw, r.capaian, r.formula or r.reason, r.predikat, r.reported, r.difference,
+             ", ".join(r.flags)] for r in report.indikator]
+
+
+@router.get("/{plan_id}/capaian.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}, "description": "one row per indikator and year"}})
+def capaian_csv(plan_id: str, store: StoreDep, settings: SettingsDep, scale: ScaleChoice = None,
+                negatif_formula: FormulaChoice = None) -> Response:
+    """The capaian of /capaian as CSV: one row per indikator and year (capaian in percent, a dot for decimals)."""
+    report, elements = _capaian(store, settings, plan_id, scale, negatif_formula)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(CAPAIAN_HEADER)
+    w.writerows(capaian_rows(report, elements))
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=_attachment(f"{plan_id}-capaian.csv"))
+
+
+def capaian_xlsx(report: capaian.CapaianReport, elements: dict[str, tuple[str, str]], scale: capaian.PredikatScale) -> bytes:
+    """A workbook: capaian per indikator and year ("Capaian"), the roll-up per element and for the plan
+    ("Rata-rata"), and the scale rated with ("Skala")."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Capaian"
+    _sheet(ws, CAPAIAN_HEADER, capaian_rows(report, elements))
+    _sheet(wb.create_sheet("Rata-rata"), ROLLUP_HEADER,
+           [[e.year, e.element_id or "", e.level, e.statement, e.n, e.mean, e.mean_capped, e.below_100, e.min, e.max,
+             e.predikat, ", ".join(e.flags)] for e in report.elements])
+    skala = wb.create_sheet("Skala")
+    _sheet(skala, ["Predikat", "Dari", "Termasuk batas bawah", "Sampai", "Termasuk batas atas"],
+           [[iv.predikat, iv.lo, "ya" if iv.lo_inclusive else "tidak", iv.hi, "ya" if iv.hi_inclusive else "tidak"]
+            for iv in scale.intervals])
+    skala.append([])  # below the table (and its filter): what the scale is and where it comes from
+    for note in (f"Skala: {scale.title or scale.name} ({scale.name})", f"Sumber: {scale.source}" if scale.source else None):
+        if note:
+            skala.append([_cell(note)])
+            skala.cell(skala.max_row, 1).data_type = "s"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+@router.get("/{plan_id}/capaian.xlsx", response_class=Response,
+            responses={200: {"content": {XLSX: {}}, "description": "sheets Capaian, Rata-rata and Skala"}})
+def capaian_xlsx_file(plan_id: str, store: StoreDep, settings: SettingsDep, scale: ScaleChoice = None,
+                      negatif_formula: FormulaChoice = None) -> Response:
+    """The capaian of /capaian as an Excel workbook: per indikator and year, the roll-up, and the scale."""
+    report, elements = _capaian(store, settings, plan_id, scale, negatif_formula)
+    config = capaian.load_config(settings.pokin_capaian_config)
+    return Response(capaian_xlsx(report, elements, config.scales[report.scale]), media_type=XLSX,
+                    headers=_attachment(f"{plan_id}-capaian.xlsx"))
