@@ -125,7 +125,8 @@ def _message(err: dict[str, Any]) -> str:
     if err["type"] == "extra_forbidden":
         return "unknown field"
     if "input" in err and not isinstance(err["input"], (dict, list)) and repr(err["input"]) not in msg:
-        return f"{msg} (got {err['input']!r})"
+        got = repr(err["input"])
+        return f"{msg} (got {got if len(got) <= 60 else got[:57] + '...'})"  # a pasted page stays readable
     return msg
 
 

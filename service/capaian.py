@@ -361,6 +361,8 @@ def capaian(target: Nilai | NilaiView, realisasi: Nilai | NilaiView, polaritas: 
     if not is_range and pol != "range":
         assert target.value is not None
         v, formula, expr, reason = _point(pol, target.value, r, negatif_formula, flags, explain)
+        if v is not None and not math.isfinite(v):
+            return none(f"capaian too large to compute (target {target.raw!r}, realisasi {realisasi.raw!r})", "capaian_not_finite")
         return CapaianValue(value=v, polaritas=pol, formula=formula, expression=expr, flags=flags, reason=reason)
 
     if is_range:
@@ -380,6 +382,8 @@ def capaian(target: Nilai | NilaiView, realisasi: Nilai | NilaiView, polaritas: 
     else:
         side, bound, inner = "below", lo, ("negatif" if pol == "negatif" else "positif")
     v, formula, expr, reason = _point(inner, bound, r, negatif_formula, flags, explain)
+    if v is not None and not math.isfinite(v):
+        return none(f"capaian too large to compute (target {target.raw!r}, realisasi {realisasi.raw!r})", "capaian_not_finite")
     which = "hi" if side == "above" else "lo"
     return CapaianValue(value=v, polaritas=pol, formula=f"R {side} {band}: {formula} with T = {which}",
                         expression=expr, flags=flags, reason=reason)

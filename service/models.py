@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -98,6 +99,8 @@ class Nilai(Strict):
         """
         text = str(raw).strip() if not isinstance(raw, str) else raw.strip()
         if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            if not math.isfinite(float(raw)):  # YAML's .inf and .nan
+                raise ValueError(f"not a finite number: {raw!r}")
             return cls(raw=str(raw), value=float(raw))
         if text in {"-", "", "–"}:
             return cls(raw=raw, value=None)

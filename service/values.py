@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -45,7 +46,10 @@ def _to_float(token: str) -> tuple[float, bool]:
     if not integer.isdigit():
         raise ValueError_(f"not a number: {token!r}")
     text = integer + ("." + decimals.replace(",", "") if decimals else "")
-    return float(text), wellformed
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError_(f"number too large: {token[:20]!r}... ({len(token)} characters)")
+    return value, wellformed
 
 
 def parse_number(raw: str) -> ParsedNumber:

@@ -157,6 +157,23 @@ def test_missing_values_give_none_with_a_reason() -> None:
 
 
 @pytest.mark.unit
+def test_a_capaian_too_large_for_a_float_is_none_with_a_reason() -> None:
+    tiny = "0," + "0" * 320 + "1"  # a finite target of 1e-321: R / T x 100 overflows
+    for v in (capaian(n(tiny), n("100"), "positif"), capaian(n(f"{tiny}-{tiny}2"), n("100"), "positif"),
+              capaian(n("5"), n(tiny), "negatif", "t_over_r")):
+        assert v.value is None and v.flags[-1] == "capaian_not_finite" and "too large" in (v.reason or "")
+    # (2T - R) / T overflows downwards and is floored at 0, as every capaian below 0 is
+    assert capaian(n(tiny), n("100"), "negatif").value == 0.0
+
+
+@pytest.mark.unit
+def test_numbers_that_are_not_finite_are_refused_as_input() -> None:
+    for raw in (float("inf"), float("nan"), "1" + "0" * 400):
+        with pytest.raises(ValueError, match="finite|too large"):
+            Nilai.parse(raw)
+
+
+@pytest.mark.unit
 def test_malformed_and_mismatched_values_are_flagged() -> None:
     v = capaian(n("12 Laporan"), n("10 Orang"), "positif")
     assert v.value == pytest.approx(83.333, abs=0.001)

@@ -81,6 +81,15 @@ def test_unparseable_target() -> None:
     assert problems_of(text) == [(16, "elements[1](id=s).indikator[0].target", "no number in 'banyak'")]
 
 
+def test_numbers_that_are_not_finite() -> None:
+    text = GOOD + "    indikator:\n      - name: Persentase X\n        target: {2025: .inf}\n        realisasi: {2025: .nan}\n"
+    assert problems_of(text) == [(16, "elements[1](id=s).indikator[0].target", "not a finite number: inf"),
+                                 (17, "elements[1](id=s).indikator[0].realisasi", "not a finite number: nan")]
+    huge = GOOD.replace('anggaran: "372.250.370"', f'anggaran: "{"9" * 400}"')
+    assert problems_of(huge) == [(13, "elements[1](id=s).anggaran",
+                                  f"number too large: '{'9' * 20}'... (400 characters) (got '{'9' * 56}...)")]
+
+
 def test_unknown_field_and_missing_field() -> None:
     text = GOOD.replace("    statement: Meningkatnya pelayanan\n", "    kinerja: Meningkatnya pelayanan\n")
     found = problems_of(text)

@@ -234,6 +234,7 @@ CAPAIAN_FLAGS = {
     "target_missing": ("target tanpa angka", "warning"),
     "realisasi_missing": ("realisasi tanpa angka", "warning"),
     "realisasi_is_range": ("realisasi berupa rentang", "warning"),
+    "capaian_not_finite": ("terlalu besar untuk dihitung", "warning"),
     "cap_applied": ("ada indikator yang dibatasi", "info"),
     "top_predikat_while_every_indikator_below_100": ("predikat tertinggi padahal semua indikator di bawah 100", "warning"),
 }
