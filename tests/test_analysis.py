@@ -212,8 +212,16 @@ def test_impact_page_names_what_it_lists_and_links_across_plans(client: TestClie
             'Kesejahteraan Sosial (PMKS)</a> — kehilangan <a href="/plans/kotim-dinsos-2025?node=tujuan-distribusi">'
             'Meningkatkan Pelayanan Kepada PMKS') in text
     assert '<a href="/plans/kotim-pemda-2025/jabatan/bupati">Bupati (PK Kepala Daerah)</a>' in page
-    links = set(re.findall(r'href="(/plans/[^"]+)"', page))
-    assert len(links) >= 9 and all(client.get(x.replace("&amp;", "&")).status_code == 200 for x in links)
+    # every element linked exists (a node page answers for any id: its JSON twin does not), and so does every jabatan
+    nodes = set(re.findall(r'href="/plans/([\w.-]+)\?node=([\w.-]+)"', page))
+    assert nodes == {(KOTIM, "tujuan-distribusi"), ("kotim-pemda-2025", "sasaran-pmks"), ("kotim-pemda-2025", "tujuan-rpjmd")}
+    assert all(client.get(f"/api/plans/{p}/nodes/{n}").status_code == 200 for p, n in nodes)
+    assert all(client.get(x).status_code == 200 for x in set(re.findall(r'href="(/plans/[\w.-]+/jabatan/[\w.-]+)"', page)))
+    # from the pemda's side: the dinas elements it takes along are named too, not "plan/id"
+    pemda = client.get("/plans/kotim-pemda-2025/impact", params={"cut": "sasaran-pmks"}).text
+    assert ('kinerjanya terhapus: <a href="/plans/kotim-dinsos-2025?node=tujuan-distribusi">Meningkatkan Pelayanan '
+            'Kepada PMKS') in " ".join(pemda.split())
+    assert not re.search(r'>[\w.-]+/[\w.-]+</a>', pemda)
     two = " ".join(client.get(f"/plans/{KOTIM}/impact", params=[("cut", "p-psks-berdaya"), ("cut", "p-tmp")]).text.split())
     assert ('kinerjanya terhapus: <a href="/plans/kotim-dinsos-2025?node=p-psks-berdaya">Program Pemberdayaan Sosial</a>; '
             '<a href="/plans/kotim-dinsos-2025?node=p-tmp">Program Pengelolaan Taman Makam Pahlawan</a>') in two

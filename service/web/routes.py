@@ -205,8 +205,12 @@ def impact_page(request: Request, plan_id: str, store: StoreDep,
     query = urlencode([("view", "pohon"), ("collapse", "kegiatan")] + [("cut", c) for c in cut])
     twin = f"/api/plans/{plan_id}/impact?" + urlencode([("cut", c) for c in cut]) if cut else None
     names = {e.id: e.nomenklatur.name or e.statement for e in tree.elements}
-    if result:  # ancestors in other plans (a pemda's sasaran) are named by the result itself
-        names.update({a.id: a.statement for a in result.affected + result.unsupported if a.id not in names})
+    if result:  # elements of other plans ("plan/id": a pemda's sasaran, a dinas below a pemda) by their names
+        refs = {x for a in result.affected + result.unsupported for x in (a.id, *a.lost, *a.remaining)}
+        refs |= {x for j in result.jabatan_affected for k in ("removed", "unsupported", "loses_contributors") for x in j[k]}
+        refs |= {e["id"] for e in result.removed.elements} | {i["element"] for i in result.indikator_unsupported}
+        for other in sorted({x.split("/", 1)[0] for x in refs if "/" in x}):
+            names.update({f"{other}/{e.id}": e.nomenklatur.name or e.statement for e in get_tree(store, other).elements})
     return _page(request, "impact.html", plan=tree.plan, programs=programs, kids=kids, cut=cut, result=result, nav="impact", names=names,
                  diagram_src=f"/api/plans/{plan_id}/diagram.svg?{query}", json_twin=twin)
 
