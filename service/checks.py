@@ -729,11 +729,12 @@ def plans_of_pemda(store: GraphStore, pemda: str) -> list[str]:
     return ids
 
 
-def to_csv(report: CheckReport | list[CheckReport]) -> str:
+def to_csv(report: CheckReport | list[CheckReport], cell: Callable[[str], str] = str) -> str:
+    """The findings as CSV, each cell through `cell` (the downloads guard text a spreadsheet would run)."""
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(["plan", "rule", "severity", "node_ids", "message"])
     for r in report if isinstance(report, list) else [report]:
         for f in r.findings:
-            w.writerow([r.plan, f.rule, f.severity, " ".join(f.node_ids), f.message])
+            w.writerow([cell(v) for v in (r.plan, f.rule, f.severity, " ".join(f.node_ids), f.message)])
     return buf.getvalue()

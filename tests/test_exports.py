@@ -1,4 +1,4 @@
-"""The check report as CSV and Excel downloads, on the real Kotim cascade."""
+"""The check report and the capaian as CSV and Excel downloads, on the real seed plans."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from service.api.routes.exports import to_xlsx
-from service.checks import CheckReport, Finding, RuleInfo
+from service import capaian
+from service.api.routes.exports import capaian_xlsx, spreadsheet_text, to_xlsx
+from service.checks import CheckReport, Finding, RuleInfo, to_csv
 from service.main import create_app
+from service.models import Nilai
 
 from .conftest import make_settings
 
@@ -137,3 +139,26 @@ def test_capaian_xlsx(client: TestClient) -> None:
         assert client.get(f"{BULELENG}/capaian.{fmt}", params={"scale": "x"}).json()["error"]["code"] == "bad_query"
     page = client.get("/plans/buleleng-dinsos-2023/capaian", params={"scale": "buleleng_lkjip_2023"}).text
     assert 'href="/api/plans/buleleng-dinsos-2023/capaian.xlsx?scale=buleleng_lkjip_2023" download' in page
+
+
+@pytest.mark.unit
+def test_csv_downloads_keep_formulas_from_running() -> None:
+    assert [spreadsheet_text(v) for v in ("=1+2", "+62 812", "@SUM(A1)", "-x", "\tcmd", "-2", "-0,5", "+3.5", "Persentase", 7, None)] == [
+        "'=1+2", "'+62 812", "'@SUM(A1)", "'-x", "'\tcmd", "-2", "-0,5", "+3.5", "Persentase", 7, None]
+    report = CheckReport(plan="p", findings=[Finding(rule="r", severity="info", node_ids=["a"], message="=HYPERLINK(\"x\")")])
+    assert to_csv(report, cell=spreadsheet_text).splitlines()[1] == 'p,r,info,a,"\'=HYPERLINK(""x"")"'
+    assert to_csv(report).splitlines()[1] == 'p,r,info,a,"=HYPERLINK(""x"")"'  # the command line's CSV is data, as written
+
+
+@pytest.mark.unit
+def test_capaian_workbook_keeps_text_as_text_and_numbers_as_numbers() -> None:
+    config = capaian.load_config()
+    row = capaian.IndikatorCapaian(element_id="e", indikator_id="i", name="=HYPERLINK(\"x\")", year=2023,
+                                   target=Nilai.parse("10"), realisasi=Nilai.parse("12"), polaritas="positif",
+                                   polaritas_source="declared", capaian=120.0, formula="R / T x 100", reported=float("nan"))
+    report = capaian.CapaianReport(plan="p", scale=config.scale, config=config.settings(), indikator=[row], elements=[])
+    ws = load_workbook(io.BytesIO(capaian_xlsx(report, {"e": ("sasaran", "@cmd")}, config.active_scale)))["Capaian"]
+    cells = {h.value: c for h, c in zip(ws[1], ws[2], strict=True)}
+    assert cells["Indikator"].data_type == "s" and cells["Indikator"].value == '=HYPERLINK("x")'
+    assert cells["Pernyataan"].data_type == "s" and cells["Capaian"].value == 120 and cells["Capaian"].data_type == "n"
+    assert cells["Capaian dilaporkan"].value == "nan"  # never a silently empty number

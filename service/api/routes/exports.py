@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 from typing import Annotated, Any
 
@@ -31,6 +32,21 @@ def _report(store: GraphStore, settings: Settings, plan_id: str, rule: list[str]
     return checks.run_checks(store, plan_id, checks.config_from_settings(settings), only=rule)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_text(v: Any) -> Any:
+    """A CSV cell as a spreadsheet will open it: text that it would run as a formula ('=...', '+...',
+    '@...', '-...') gets a leading apostrophe, as OWASP advises for CSV downloads; numbers, and text
+    that reads as a number ('-2', '-0,5'), stay as they are."""
+    if isinstance(v, str) and v.startswith(_FORMULA_START):
+        try:
+            float(v.replace(",", "."))
+        except ValueError:
+            return "'" + v
+    return v
+
+
 def _attachment(filename: str) -> dict[str, str]:
     return {"Content-Disposition": f'attachment; filename="{filename}"'}
 
@@ -38,16 +54,17 @@ def _attachment(filename: str) -> dict[str, str]:
 @router.get("/{plan_id}/checks.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}, "description": "one row per finding"}})
 def checks_csv(plan_id: str, store: StoreDep, settings: SettingsDep, rule: RuleFilter = None) -> Response:
-    """The findings of /checks as CSV: plan, rule, severity, node_ids (space-separated), message."""
-    return Response(checks.to_csv(_report(store, settings, plan_id, rule)), media_type="text/csv; charset=utf-8",
+    """The findings of /checks as CSV: plan, rule, severity, node_ids (space-separated), message. Text that
+    a spreadsheet would run as a formula starts with an apostrophe."""
+    return Response(checks.to_csv(_report(store, settings, plan_id, rule), cell=spreadsheet_text), media_type="text/csv; charset=utf-8",
                     headers=_attachment(f"{plan_id}-checks.csv"))
 
 
 def _cell(v: Any) -> Any:
     """A value as a sheet keeps it: numbers as numbers, None empty, everything else as text."""
-    if v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)):
+    if v is None or (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and math.isfinite(v)):
         return v
-    return ILLEGAL_CHARACTERS_RE.sub("", str(v))
+    return ILLEGAL_CHARACTERS_RE.sub("", str(v))  # also "inf" and "nan" (the loader refuses them), as text
 
 
 def _sheet(ws: Worksheet, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
@@ -99,18 +116,18 @@ def checks_xlsx(plan_id: str, store: StoreDep, settings: SettingsDep, rule: Rule
 
 CAPAIAN_HEADER = ["Tahun", "Elemen", "Tingkat", "Pernyataan", "Indikator", "Polaritas", "Sumber polaritas", "Target",
                   "Realisasi", "Capaian", "Rumus", "Predikat", "Capaian dilaporkan", "Selisih", "Catatan"]
-ROLLUP_HEADER = ["Tahun", "Elemen", "Tingkat", "Pernyataan", "Indikator", "Rata-rata", "Rata-rata dibatasi",
+ROLLUP_HEADER = ["Tahun", "Elemen", "Tingkat", "Pernyataan", "Jumlah indikator", "Rata-rata", "Rata-rata dibatasi",
                  "Di bawah 100", "Terendah", "Tertinggi", "Predikat", "Catatan"]
 ScaleChoice = Annotated[str | None, Query(description="predikat scale name")]
 FormulaChoice = Annotated[str | None, Query(description="2t_minus_r or t_over_r")]
 
 
-def _capaian(store: GraphStore, settings: Settings, plan_id: str, scale: str | None,
-             negatif_formula: str | None) -> tuple[capaian.CapaianReport, dict[str, tuple[str, str]]]:
-    """The plan's capaian on the chosen scale and formula, and each element's (level, statement)."""
+def _capaian(store: GraphStore, settings: Settings, plan_id: str, scale: str | None, negatif_formula: str | None
+             ) -> tuple[capaian.CapaianReport, dict[str, tuple[str, str]], capaian.PredikatScale]:
+    """The plan's capaian on the chosen scale and formula, each element's (level, statement), and the scale."""
     config = capaian.chosen(capaian.load_config(settings.pokin_capaian_config), scale, negatif_formula)
     tree = get_tree(store, plan_id)
-    return capaian.plan_capaian(tree, config), {e.id: (e.level, e.statement) for e in tree.elements}
+    return capaian.plan_capaian(tree, config), {e.id: (e.level, e.statement) for e in tree.elements}, config.active_scale
 
 
 def capaian_rows(report: capaian.CapaianReport, elements: dict[str, tuple[str, str]]) -> list[list[Any]]:
@@ -124,12 +141,13 @@ def capaian_rows(report: capaian.CapaianReport, elements: dict[str, tuple[str, s
             responses={200: {"content": {"text/csv": {}}, "description": "one row per indikator and year"}})
 def capaian_csv(plan_id: str, store: StoreDep, settings: SettingsDep, scale: ScaleChoice = None,
                 negatif_formula: FormulaChoice = None) -> Response:
-    """The capaian of /capaian as CSV: one row per indikator and year (capaian in percent, a dot for decimals)."""
-    report, elements = _capaian(store, settings, plan_id, scale, negatif_formula)
+    """The capaian of /capaian as CSV: one row per indikator and year (capaian in percent, a dot for
+    decimals; text that a spreadsheet would run as a formula starts with an apostrophe)."""
+    report, elements, _ = _capaian(store, settings, plan_id, scale, negatif_formula)
     buf = io.StringIO()
     w = csv.writer(buf)
     w.writerow(CAPAIAN_HEADER)
-    w.writerows(capaian_rows(report, elements))
+    w.writerows([spreadsheet_text(v) for v in row] for row in capaian_rows(report, elements))
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8", headers=_attachment(f"{plan_id}-capaian.csv"))
 
 
@@ -162,7 +180,6 @@ def capaian_xlsx(report: capaian.CapaianReport, elements: dict[str, tuple[str, s
 def capaian_xlsx_file(plan_id: str, store: StoreDep, settings: SettingsDep, scale: ScaleChoice = None,
                       negatif_formula: FormulaChoice = None) -> Response:
     """The capaian of /capaian as an Excel workbook: per indikator and year, the roll-up, and the scale."""
-    report, elements = _capaian(store, settings, plan_id, scale, negatif_formula)
-    config = capaian.load_config(settings.pokin_capaian_config)
-    return Response(capaian_xlsx(report, elements, config.scales[report.scale]), media_type=XLSX,
+    report, elements, chosen_scale = _capaian(store, settings, plan_id, scale, negatif_formula)
+    return Response(capaian_xlsx(report, elements, chosen_scale), media_type=XLSX,
                     headers=_attachment(f"{plan_id}-capaian.xlsx"))
