@@ -227,6 +227,12 @@ def test_impact_page_names_what_it_lists_and_links_across_plans(client: TestClie
             '<a href="/plans/kotim-dinsos-2025?node=p-tmp">Program Pengelolaan Taman Makam Pahlawan</a>') in two
 
 
+def test_checks_page_names_an_element_on_hovering_its_id(client: TestClient) -> None:
+    page = client.get(f"/plans/{KOTIM}/checks").text
+    assert ('<a href="/plans/kotim-dinsos-2025?node=k-peningkatan-psks" title="Terwujudnya Peningkatan Kemampuan PSKS '
+            '(Pengembangan Potensi Sumber Kesejahteraan Sosial Daerah Kabupaten/Kota)">k-peningkatan-psks</a>') in page
+
+
 def test_numbers_on_the_pages_are_written_the_indonesian_way() -> None:
     from service.web.routes import _id_number
 

@@ -170,8 +170,9 @@ def checks_page(request: Request, plan_id: str, store: StoreDep, settings: Setti
     report = _report(request, store, plan_id, settings)
     groups = _rule_groups({plan_id: report})
     clean = [r.id for r in report.rules if not any(f.rule == r.id for f in report.findings)]
+    names = {e.id: e.statement + (f" ({e.nomenklatur.name})" if e.nomenklatur.name else "") for e in get_tree(store, plan_id).elements}
     return _page(request, "checks.html", plan=plan, groups=groups, counts=report.counts(), clean_rules=clean, nav="checks",
-                 json_twin=f"/api/plans/{plan_id}/checks")
+                 names=names, json_twin=f"/api/plans/{plan_id}/checks")
 
 
 @router.get("/pemda/{pemda}/checks", response_class=HTMLResponse)
