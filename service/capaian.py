@@ -58,6 +58,38 @@ class CapaianConfigError(PokinError):
     code = "invalid_capaian_config"
 
 
+# The flags in Indonesian, for the pages and the workbook, with how much each matters (error, warning or
+# info: the colour of its pill; 'to check' counts the first two).
+FLAG_WORDS: dict[str, tuple[str, str]] = {
+    "reported_differs": ("berbeda dari yang dilaporkan", "error"),
+    "computed_as_if_higher_were_better": ("dilaporkan seolah makin tinggi makin baik", "error"),
+    "polaritas_declared_positif_expected_negatif": ("dinyatakan positif, mestinya negatif", "warning"),
+    "polaritas_missing_assumed_positif": ("tanpa polaritas, dianggap positif", "warning"),
+    "polaritas_undeclared": ("polaritas tidak dinyatakan", "info"),
+    "above_realistic_bounds": ("di atas batas wajar", "warning"),
+    "below_realistic_bounds": ("di bawah batas wajar", "warning"),
+    "over_achievement": ("melampaui target", "info"),
+    "floored_at_zero": ("di bawah 0, dibulatkan ke 0", "info"),
+    "range_target": ("target rentang", "info"),
+    "inside_range": ("di dalam rentang", "info"),
+    "target_not_wellformed": ("target tidak ditulis rapi", "warning"),
+    "realisasi_not_wellformed": ("realisasi tidak ditulis rapi", "warning"),
+    "unit_mismatch": ("satuan target dan realisasi berbeda", "warning"),
+    "target_zero": ("target 0 dan realisasi 0", "info"),
+    "target_zero_positif_undefined": ("target 0: tidak dapat dihitung", "warning"),
+    "target_zero_realisasi_above_zero": ("target 0, realisasi di atasnya", "warning"),
+    "realisasi_zero_t_over_r_undefined": ("realisasi 0: T/R tidak dapat dihitung", "warning"),
+    "target_missing": ("target tanpa angka", "warning"),
+    "realisasi_missing": ("realisasi tanpa angka", "warning"),
+    "realisasi_is_range": ("realisasi berupa rentang", "warning"),
+    "capaian_not_finite": ("terlalu besar untuk dihitung", "warning"),
+    "cap_applied": ("ada indikator yang dibatasi", "info"),
+    "top_predikat_while_every_indikator_below_100": ("predikat tertinggi padahal semua indikator di bawah 100", "warning"),
+}
+POLARITAS_SOURCE_WORDS = {"declared": "dinyatakan", "expected": "dari nama indikator",
+                          "default": "anggapan (tidak dinyatakan)", "expected_over_declared": "dokumen: positif; dihitung negatif"}
+
+
 # ---- scales ------------------------------------------------------------------------------------------
 
 

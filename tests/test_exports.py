@@ -122,6 +122,10 @@ def test_capaian_xlsx(client: TestClient) -> None:
                   if row[header.index("Indikator")] == "Persentase penduduk miskin")
     assert round(miskin["Capaian"], 2) == 86.41 and miskin["Capaian dilaporkan"] == 113.59  # numbers, to compute with
     assert round(miskin["Selisih"], 2) == 27.18 and miskin["Predikat"] == "Sangat berhasil"
+    # for people, in Indonesian (the CSV keeps the codes, for programs)
+    assert miskin["Sumber polaritas"] == "dokumen: positif; dihitung negatif"
+    assert miskin["Catatan"] == ("dinyatakan positif, mestinya negatif; berbeda dari yang dilaporkan; "
+                                 "dilaporkan seolah makin tinggi makin baik")
     pmks = next(row for row in ws.iter_rows(min_row=2, values_only=True) if row[header.index("Indikator")] == "Persentase penanganan PMKS")
     assert pmks[header.index("Predikat")] is None  # 349 % is beyond the printed scale
     capaian_cell = ws.cell(2, header.index("Capaian") + 1)
@@ -130,6 +134,7 @@ def test_capaian_xlsx(client: TestClient) -> None:
     assert [row[1] for row in rollup[1:]] == ["tujuan", "s1-miskin", "s2-pmks", "s3-bencana", "s4-kepahlawanan", "s5-ikm", None]
     plan_row = rollup[-1]
     assert plan_row[2] == "plan" and (round(plan_row[5], 2), round(plan_row[6], 2), plan_row[4]) == (115.04, 99.77, 7)
+    assert plan_row[11] == "ada indikator yang dibatasi"
     skala = list(wb["Skala"].iter_rows(values_only=True))
     assert skala[1] == ("Tidak berhasil", 0, "ya", 55, "tidak") and skala[4] == ("Sangat berhasil", 85, "tidak", 100, "ya")
     assert skala[-2][0].startswith("Skala: Dinas Sosial Kabupaten Buleleng, LKjIP 2023 (as printed)")

@@ -216,35 +216,6 @@ def impact_page(request: Request, plan_id: str, store: StoreDep,
                  diagram_src=f"/api/plans/{plan_id}/diagram.svg?{query}", json_twin=twin)
 
 
-# capaian flags in the page's words, with how much they matter (the pill's colour)
-CAPAIAN_FLAGS = {
-    "reported_differs": ("berbeda dari yang dilaporkan", "error"),
-    "computed_as_if_higher_were_better": ("dilaporkan seolah makin tinggi makin baik", "error"),
-    "polaritas_declared_positif_expected_negatif": ("dinyatakan positif, mestinya negatif", "warning"),
-    "polaritas_missing_assumed_positif": ("tanpa polaritas, dianggap positif", "warning"),
-    "polaritas_undeclared": ("polaritas tidak dinyatakan", "info"),
-    "above_realistic_bounds": ("di atas batas wajar", "warning"),
-    "below_realistic_bounds": ("di bawah batas wajar", "warning"),
-    "over_achievement": ("melampaui target", "info"),
-    "floored_at_zero": ("di bawah 0, dibulatkan ke 0", "info"),
-    "range_target": ("target rentang", "info"),
-    "inside_range": ("di dalam rentang", "info"),
-    "target_not_wellformed": ("target tidak ditulis rapi", "warning"),
-    "realisasi_not_wellformed": ("realisasi tidak ditulis rapi", "warning"),
-    "unit_mismatch": ("satuan target dan realisasi berbeda", "warning"),
-    "target_zero": ("target 0 dan realisasi 0", "info"),
-    "target_zero_positif_undefined": ("target 0: tidak dapat dihitung", "warning"),
-    "target_zero_realisasi_above_zero": ("target 0, realisasi di atasnya", "warning"),
-    "realisasi_zero_t_over_r_undefined": ("realisasi 0: T/R tidak dapat dihitung", "warning"),
-    "target_missing": ("target tanpa angka", "warning"),
-    "realisasi_missing": ("realisasi tanpa angka", "warning"),
-    "realisasi_is_range": ("realisasi berupa rentang", "warning"),
-    "capaian_not_finite": ("terlalu besar untuk dihitung", "warning"),
-    "cap_applied": ("ada indikator yang dibatasi", "info"),
-    "top_predikat_while_every_indikator_below_100": ("predikat tertinggi padahal semua indikator di bawah 100", "warning"),
-}
-POLARITAS_SOURCES = {"declared": "dinyatakan", "expected": "dari nama indikator", "default": "anggapan (tidak dinyatakan)",
-                     "expected_over_declared": "dokumen: positif; dihitung negatif"}
 NEGATIF_FORMULA_NAMES = {"2t_minus_r": "(2T − R) / T × 100", "t_over_r": "T / R × 100"}
 
 
@@ -254,6 +225,7 @@ def capaian_page(request: Request, plan_id: str, store: StoreDep, settings: Sett
                  negatif_formula: Annotated[str | None, Query(max_length=20)] = None) -> HTMLResponse:
     """Capaian per indikator and year, the roll-up per element and for the plan, on a chosen scale."""
     from service import capaian
+    from service.capaian import FLAG_WORDS, POLARITAS_SOURCE_WORDS
 
     config = capaian.chosen(capaian.load_config(settings.pokin_capaian_config), scale, negatif_formula)
     tree = get_tree(store, plan_id)
@@ -277,7 +249,7 @@ def capaian_page(request: Request, plan_id: str, store: StoreDep, settings: Sett
             "elements": sorted((e for e in rolled if e.element_id is not None), key=lambda e: order.get(e.element_id, len(order))),
             "indikator": rows,
             # rows to look at: a flag that is a warning or an error (not e.g. "melampaui target")
-            "to_check": sum(1 for r in rows if any(CAPAIAN_FLAGS.get(f, ("", "info"))[1] != "info" for f in r.flags)),
+            "to_check": sum(1 for r in rows if any(FLAG_WORDS.get(f, ("", "info"))[1] != "info" for f in r.flags)),
         })
     indikator = [i for e in tree.elements for i in e.indikator]
     counts = {"indikator": len(indikator), "target": sum(1 for i in indikator if i.target),
@@ -288,7 +260,7 @@ def capaian_page(request: Request, plan_id: str, store: StoreDep, settings: Sett
     twin = f"/api/plans/{plan_id}/capaian{query}"
     return _page(request, "capaian.html", plan=tree.plan, report=report, years=years, by_id=by_id, depth=depth, counts=counts,
                  config=config, scales=config.scales, scale=chosen_scale, scale_gaps=capaian.scale_gaps(chosen_scale),
-                 flags=CAPAIAN_FLAGS, sources=POLARITAS_SOURCES, formulas=NEGATIF_FORMULA_NAMES, nav="capaian",
+                 flags=FLAG_WORDS, sources=POLARITAS_SOURCE_WORDS, formulas=NEGATIF_FORMULA_NAMES, nav="capaian",
                  json_twin=twin, downloads={fmt: f"/api/plans/{plan_id}/capaian.{fmt}{query}" for fmt in ("xlsx", "csv")})
 
 

@@ -130,11 +130,18 @@ def _capaian(store: GraphStore, settings: Settings, plan_id: str, scale: str | N
     return capaian.plan_capaian(tree, config), {e.id: (e.level, e.statement) for e in tree.elements}, config.active_scale
 
 
-def capaian_rows(report: capaian.CapaianReport, elements: dict[str, tuple[str, str]]) -> list[list[Any]]:
-    """One row per indikator and year, as the capaian page's table (capaian as numbers, in percent)."""
-    return [[r.year, r.element_id, *elements.get(r.element_id, ("", "")), r.name, r.polaritas, r.polaritas_source,
+def capaian_rows(report: capaian.CapaianReport, elements: dict[str, tuple[str, str]], words: bool = False) -> list[list[Any]]:
+    """One row per indikator and year, as the capaian page's table (capaian as numbers, in percent); the
+    polaritas source and the flags as codes (CSV, for programs) or, with `words`, in Indonesian (the workbook)."""
+    def source(code: str) -> str:
+        return capaian.POLARITAS_SOURCE_WORDS.get(code, code) if words else code
+
+    def flags(codes: list[str]) -> str:
+        return "; ".join(capaian.FLAG_WORDS.get(f, (f,))[0] for f in codes) if words else ", ".join(codes)
+
+    return [[r.year, r.element_id, *elements.get(r.element_id, ("", "")), r.name, r.polaritas, source(r.polaritas_source),
              r.target.raw, r.realisasi.raw, r.capaian, r.formula or r.reason, r.predikat, r.reported, r.difference,
-             ", ".join(r.flags)] for r in report.indikator]
+             flags(r.flags)] for r in report.indikator]
 
 
 @router.get("/{plan_id}/capaian.csv", response_class=Response,
@@ -157,10 +164,10 @@ def capaian_xlsx(report: capaian.CapaianReport, elements: dict[str, tuple[str, s
     wb = Workbook()
     ws = wb.active
     ws.title = "Capaian"
-    _sheet(ws, CAPAIAN_HEADER, capaian_rows(report, elements))
+    _sheet(ws, CAPAIAN_HEADER, capaian_rows(report, elements, words=True))
     _sheet(wb.create_sheet("Rata-rata"), ROLLUP_HEADER,
            [[e.year, e.element_id or "", e.level, e.statement, e.n, e.mean, e.mean_capped, e.below_100, e.min, e.max,
-             e.predikat, ", ".join(e.flags)] for e in report.elements])
+             e.predikat, "; ".join(capaian.FLAG_WORDS.get(f, (f,))[0] for f in e.flags)] for e in report.elements])
     skala = wb.create_sheet("Skala")
     _sheet(skala, ["Predikat", "Dari", "Termasuk batas bawah", "Sampai", "Termasuk batas atas"],
            [[iv.predikat, iv.lo, "ya" if iv.lo_inclusive else "tidak", iv.hi, "ya" if iv.hi_inclusive else "tidak"]
