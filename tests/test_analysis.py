@@ -231,6 +231,9 @@ def test_checks_page_names_an_element_on_hovering_its_id(client: TestClient) -> 
     page = client.get(f"/plans/{KOTIM}/checks").text
     assert ('<a href="/plans/kotim-dinsos-2025?node=k-peningkatan-psks" title="Terwujudnya Peningkatan Kemampuan PSKS '
             '(Pengembangan Potensi Sumber Kesejahteraan Sosial Daerah Kabupaten/Kota)">k-peningkatan-psks</a>') in page
+    pemda = client.get("/pemda/Kabupaten Kotawaringin Timur/checks").text  # both plans' elements, each under its plan
+    assert 'href="/plans/kotim-dinsos-2025?node=k-peningkatan-psks" title="Terwujudnya Peningkatan Kemampuan PSKS' in pemda
+    assert re.search(r'href="/plans/kotim-pemda-2025\?node=[\w-]+" title="', pemda)
 
 
 def test_numbers_on_the_pages_are_written_the_indonesian_way() -> None:

@@ -55,6 +55,7 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "count_plans_without_search_text": {},
     "set_plan_search_text": {},
     "list_plan_elements": {"plan_id": "demo"},
+    "list_element_names": {"plan_ids": ["demo"]},
     "delete_plan": {"plan_id": "nothing-here"},
     "write_plan": plan_params(PlanDocument.model_validate(PLAN)),
     "trace_rows": {"uid": "demo/p"},

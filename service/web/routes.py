@@ -152,6 +152,12 @@ def node_page(request: Request, plan_id: str, node: str, store: StoreDep, settin
     return plan_page(request, plan_id, store, settings, node)
 
 
+def _element_names(store: GraphStore, plan_ids: list[str]) -> dict[tuple[str, str], str]:
+    """(plan, element id) -> its statement and nomenclature name, for the findings' element links."""
+    return {(r["plan"], r["id"]): r["statement"] + (f" ({r['nomenklatur_name']})" if r["nomenklatur_name"] else "")
+            for r in store.read("list_element_names", plan_ids=plan_ids)}
+
+
 def _rule_groups(reports: dict[str, CheckReport]) -> list[dict[str, Any]]:
     """Findings of one or more plans grouped by rule, errors first: each finding as (plan id, finding)."""
     order = {"error": 0, "warning": 1, "info": 2}
@@ -170,9 +176,8 @@ def checks_page(request: Request, plan_id: str, store: StoreDep, settings: Setti
     report = _report(request, store, plan_id, settings)
     groups = _rule_groups({plan_id: report})
     clean = [r.id for r in report.rules if not any(f.rule == r.id for f in report.findings)]
-    names = {e.id: e.statement + (f" ({e.nomenklatur.name})" if e.nomenklatur.name else "") for e in get_tree(store, plan_id).elements}
     return _page(request, "checks.html", plan=plan, groups=groups, counts=report.counts(), clean_rules=clean, nav="checks",
-                 names=names, json_twin=f"/api/plans/{plan_id}/checks")
+                 names=_element_names(store, [plan_id]), json_twin=f"/api/plans/{plan_id}/checks")
 
 
 @router.get("/pemda/{pemda}/checks", response_class=HTMLResponse)
@@ -188,6 +193,7 @@ def pemda_checks_page(request: Request, pemda: str, store: StoreDep, settings: S
     counts = total_counts(list(reports.values()))
     rows = [{"plan": p, "counts": reports[p.id].counts()} for p in plans]
     return _page(request, "pemda_checks.html", pemda=pemda, reports=rows, groups=groups, counts=counts, nav="plans",
+                 names=_element_names(store, [p.id for p in plans]),
                  json_twin=f"/api/checks?pemda={quote(pemda)}")
 
 
