@@ -236,6 +236,13 @@ def test_checks_page_names_an_element_on_hovering_its_id(client: TestClient) -> 
     assert re.search(r'href="/plans/kotim-pemda-2025\?node=[\w-]+" title="', pemda)
 
 
+def test_plan_page_says_when_the_element_asked_for_is_not_in_the_plan(client: TestClient) -> None:
+    stale = client.get(f"/plans/{KOTIM}", params={"node": "k-lama"})
+    assert stale.status_code == 404 and "Rencana ini tidak punya elemen “k-lama”." in stale.text
+    assert 'data-id="p-tmp"' in stale.text  # the plan itself is still there to pick from
+    assert client.get(f"/plans/{KOTIM}", params={"node": "p-tmp"}).status_code == 200
+
+
 def test_numbers_on_the_pages_are_written_the_indonesian_way() -> None:
     from service.web.routes import _id_number
 

@@ -139,6 +139,10 @@ def plan_page(request: Request, plan_id: str, store: StoreDep, settings: Setting
                                "codes": _codes(request, store, plan_id, settings), "json_twin": f"/api/plans/{plan_id}/tree"}
     if node and node in by_id:
         context.update(_detail_context(request, store, plan_id, node, settings))
+    elif node:  # a stale or mistyped link: the plan, saying the element is not in it (404 for link checkers)
+        response = _page(request, "plan.html", missing_node=node, **context)
+        response.status_code = 404
+        return response
     return _page(request, "plan.html", **context)
 
 
