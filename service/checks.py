@@ -298,6 +298,54 @@ def _compound(ctx: Context, r: Rule) -> list[Finding]:
             for row in ctx.rows("check_indikator_names", **_names_params(ctx)) if row["compound"] and pattern.search(row["name_key"])]
 
 
+def _output_params(ctx: Context) -> dict[str, Any]:
+    """check_output_indikator's levels and the first word of each configured output word."""
+    return {"outcome_levels": list(ctx.config["outcome_levels"]), "first_words": _first_words(_name_words(ctx, "output_words"))}
+
+
+@rule("output_indikator", "warning",
+      "Indikator keluaran (jumlah laporan, dokumen, rapat) pada tujuan, sasaran atau program: "
+      "di tingkat ini mestinya indikator hasil (outcome).",
+      "An output indikator (a number of reports, documents, meetings) on a tujuan, sasaran or program, "
+      "where an outcome indikator belongs.",
+      "check_output_indikator", params=_output_params)
+def _output_indikator(ctx: Context, r: Rule) -> list[Finding]:
+    words = _name_words(ctx, "output_words")  # the query compared first words; the whole word must start the name
+    return [r.finding(ctx, row["plan"], [row["id"]], f"{_lvl(row['level'])} is measured by an output: {row['indikator']}",
+                      level=row["level"], indikator=row["indikator"])
+            for row in ctx.rows("check_output_indikator", **_output_params(ctx)) if _starts_with_one_of(row["name_key"], words)]
+
+
+# ---- wording ---------------------------------------------------------------------------------
+
+
+def _condition_params(ctx: Context) -> dict[str, Any]:
+    return {"condition_levels": list(ctx.config["condition_levels"])}
+
+
+@rule("condition_wording", "warning",
+      "Pernyataan kinerja tidak dirumuskan sebagai kondisi yang dicapai (Meningkatnya ..., Terwujudnya ...) "
+      "atau hanya menyalin nama nomenklatur.",
+      "The statement is not worded as a condition reached (Meningkatnya ..., Terwujudnya ...), or merely copies "
+      "the nomenclature name.",
+      "check_condition_wording", params=_condition_params)
+def _condition_wording(ctx: Context, r: Rule) -> list[Finding]:
+    out = []
+    for row in ctx.rows("check_condition_wording", **_condition_params(ctx)):
+        statement, level = row["statement"], _lvl(row["level"])
+        words = statement.split()
+        if words and words[0].casefold().endswith("nya"):  # a condition after all, in capitals or after spaces
+            continue
+        if row["nomenklatur_name"] and text_key(statement) == text_key(row["nomenklatur_name"]):
+            message = f"{level} statement copies its nomenclature name: {statement}"
+        elif statement.startswith("(") and statement.endswith(")"):  # a transcriber's note where the text was
+            message = f"{level} has no statement in the document: {statement}"
+        else:
+            message = f"{level} statement is not worded as a condition reached (Meningkatnya ..., Terwujudnya ...): {statement}"
+        out.append(r.finding(ctx, row["plan"], [row["id"]], message, level=row["level"], statement=statement))
+    return out
+
+
 # ---- budget ---------------------------------------------------------------------------------
 
 

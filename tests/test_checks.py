@@ -140,6 +140,49 @@ def test_compound_indikator_kotim_tujuan(seeded_store: GraphStore) -> None:
     assert "Jumlah PMKS Yang Memperoleh Bantuan/Tertangani dan Jumlah PSKS" in found[0][1]
 
 
+def test_output_indikator_buleleng_reports_counted_at_sasaran_and_program(seeded_store: GraphStore) -> None:
+    """Seed 002 measures a sasaran, and the 2024 Renja four programs, by how many reports were made."""
+    found = findings(seeded_store, "buleleng-dinsos-2023", "output_indikator")
+    assert found == [
+        (["s2-pmks"], "sasaran is measured by an output: Jumlah laporan Penanganan Penyandang Masalah Kesejahteraan "
+                      "Sosial (PMKS) yang sesuai aturan yang berlaku"),
+        (["s2-pmks"], "sasaran is measured by an output: Jumlah laporan Potensi Sumber Kesejahteraan Sosial (PSKS) yang aktif")]
+    assert [ids for ids, _ in findings(seeded_store, "buleleng-dinsos-2024", "output_indikator")] == [
+        ["p1-1-psks"], ["p1-2-linjamsos"], ["p3-1-bencana"], ["p4-1-kepahlawanan"]]
+    # 'Jumlah PMKS ...' counts people served, an outcome: a count word alone is no output word
+    assert findings(seeded_store, "kotim-dinsos-2025", "output_indikator") == []
+
+
+def test_condition_wording_copied_names_and_missing_statements(seeded_store: GraphStore) -> None:
+    """Seed 002 states its programs by their nomenclature names; Kotim one kegiatan; Bengkulu Selatan's
+    document lost 33 sub kegiatan statements (the seed keeps a note in parentheses)."""
+    buleleng = findings(seeded_store, "buleleng-dinsos-2023", "condition_wording")
+    assert (["p-bencana"], "program statement copies its nomenclature name: Program Penanganan Bencana") in buleleng
+    assert sum(m.startswith("program statement copies its nomenclature name") for _, m in buleleng) == 6
+    assert (["k-penunjang-3"], "kegiatan has no statement in the document: (sasaran kegiatan tidak tertulis di dokumen)") in buleleng
+    assert findings(seeded_store, "kotim-dinsos-2025", "condition_wording") == [
+        (["k-kesiapsiagaan-bencana"], "kegiatan statement copies its nomenclature name: Penyelenggaraan Pemberdayaan "
+                                      "Masyarakat Terhadap Kesiapsiagaan Bencana Kabupaten/ Kota")]
+    bengsel = findings(seeded_store, "bengsel-dinsos-2024", "condition_wording")
+    assert len(bengsel) == 33
+    assert {m for _, m in bengsel} == {"sub kegiatan has no statement in the document: (teks sasaran hilang dari dokumen)"}
+    assert findings(seeded_store, "kotim-pemda-2025", "condition_wording") == []  # tujuan are aims, not conditions
+
+
+def test_condition_wording_reads_the_first_word_whatever_its_case(store: GraphStore, tmp_path: Path) -> None:
+    text = CLEAN.read_text(encoding="utf-8")
+    plan = tmp_path / "caps.yaml"
+    plan.write_text(text.replace("statement: Meningkatnya pelayanan sosial PPKS", "statement: MENINGKATNYA PELAYANAN SOSIAL PPKS")
+                        .replace("statement: Terpenuhinya kebutuhan permakanan", "statement:   Pemberian permakanan")
+                        .replace("statement: Tersedianya pakaian dan kelengkapan lainnya", "statement: penyediaan  sandang"),
+                    encoding="utf-8")
+    load_paths(store, [plan])
+    assert [m for _, m in findings(store, "clean-2025", "condition_wording")] == [
+        "sub kegiatan statement is not worded as a condition reached (Meningkatnya ..., Terwujudnya ...): Pemberian permakanan "
+        "sesuai standar gizi minimal",
+        "sub kegiatan statement copies its nomenclature name: penyediaan  sandang"]  # its name, Penyediaan Sandang
+
+
 def test_budget_rollup_kotim(seeded_store: GraphStore) -> None:
     """Seed 003: Rehabilitasi 2.01 subs 537.478.630 vs kegiatan 266.749.630; Kepegawaian 65.510.000 vs 165.510.000; ..."""
     report = run_checks(seeded_store, "kotim-dinsos-2025", only=["budget_rollup"])
@@ -271,8 +314,8 @@ def test_json_and_csv_shapes(seeded_store: GraphStore) -> None:
 
 
 # findings per seed plan with the default configuration (rule by rule in the tests above)
-SEED_FINDINGS = {"bengsel-dinsos-2024": 249, "bengsel-pemda-2024": 1, "bontang-dspm-iku": 31, "buleleng-dinsos-2023": 128,
-                 "buleleng-dinsos-2024": 44, "kotim-dinsos-2025": 98, "kotim-pemda-2025": 2}
+SEED_FINDINGS = {"bengsel-dinsos-2024": 282, "bengsel-pemda-2024": 1, "bontang-dspm-iku": 31, "buleleng-dinsos-2023": 138,
+                 "buleleng-dinsos-2024": 48, "kotim-dinsos-2025": 99, "kotim-pemda-2025": 2}
 SEED_PLANS = ["bengsel-dinsos-2024", "bengsel-pemda-2024", "bontang-dspm-iku", "buleleng-dinsos-2023",
               "buleleng-dinsos-2024", "kotim-dinsos-2025", "kotim-pemda-2025"]
 

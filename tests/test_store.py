@@ -74,12 +74,15 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "check_owners": {"plan_ids": ["demo"], "allowed": []},
     "check_indikator_names": {"plan_ids": ["demo"], "count_words": ["jumlah"], "proportion_words": ["persentase"],
                               "percent_units": ["%"], "first_words": ["jumlah", "persentase"]},
+    "check_output_indikator": {"plan_ids": ["demo"], "outcome_levels": ["tujuan", "sasaran", "program"],
+                               "first_words": ["jumlah"]},
+    "check_condition_wording": {"plan_ids": ["demo"], "condition_levels": ["sasaran", "program", "kegiatan", "sub_kegiatan"]},
 }
 # Queries that legitimately return no row for the demo plan (it is clean in that respect).
 EMPTY_FOR_DEMO = {"delete_plan", "check_orphans", "check_unfunded_leaves", "check_cycles",
                   "check_repeated_indikator", "check_budget_rollup", "check_malformed_rupiah",
                   "get_external_ancestors", "check_indikator_names",
-                  "check_nomenklatur_parents"}
+                  "check_nomenklatur_parents", "check_output_indikator", "check_condition_wording"}
 
 
 def test_registry_reads_every_file() -> None:
