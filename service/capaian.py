@@ -26,7 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic_core import from_json
 
-from service.errors import PokinError
+from service.errors import PokinError, QueryError
 from service.loading import element_row, indikator_row, uid
 from service.models import IndikatorOut, Nilai, PlanDocument, PlanSummary, PlanTree, TreeElement
 from service.plans import COUNT_KEYS, element_out
@@ -274,8 +274,6 @@ def chosen(config: CapaianConfig, scale: str | None = None, negatif_formula: str
     Raises:
         QueryError: an unknown scale or formula, naming the known ones.
     """
-    from service.errors import QueryError
-
     update: dict[str, Any] = {}
     if scale:
         if scale not in config.scales:

@@ -309,6 +309,7 @@ def capaian(
     """Capaian per indikator and year by polaritas, predikat, roll-up, and the capaian the document reported."""
     from service import capaian as cap
     from service.plans import get_tree
+    from service.values import format_number
 
     settings = Settings()
     try:
@@ -334,7 +335,7 @@ def capaian(
         return
 
     def num(x: float | None) -> str:
-        return "-" if x is None else f"{x:,.2f}".replace(",", "_").replace(".", ",").replace("_", ".")
+        return "-" if x is None else format_number(x)
 
     typer.echo(f"{'year':<5} {'indikator':<60} {'target':>10} {'realisasi':>10} {'pol':<8} {'capaian':>9} {'reported':>9}  predikat")
     for r in report.indikator:

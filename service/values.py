@@ -106,6 +106,16 @@ def parse_range(raw: str) -> tuple[float, float, str] | None:
     return lo, hi, m.group("unit").strip()
 
 
+_ID_DIGITS = str.maketrans(",.", ".,")
+
+
+def format_number(value: float, trim: bool = False) -> str:
+    """A number as Indonesian writes it, two decimals: 1.234,56. `trim` drops decimals that are zero
+    (50, 90,5); a value that rounds to zero is never "-0,00"."""
+    text = f"{value:,.2f}" if round(value, 2) != 0 else "0.00"
+    return (text.rstrip("0").rstrip(".") if trim else text).translate(_ID_DIGITS)
+
+
 def format_rupiah(value: int) -> str:
     """Format an integer the Indonesian way: 5328418993 -> "Rp 5.328.418.993"."""
     sign = "-" if value < 0 else ""

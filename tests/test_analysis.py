@@ -244,10 +244,10 @@ def test_plan_page_says_when_the_element_asked_for_is_not_in_the_plan(client: Te
 
 
 def test_numbers_on_the_pages_are_written_the_indonesian_way() -> None:
-    from service.web.routes import _id_number
+    from service.values import format_number
 
-    assert [_id_number(v) for v in (1234.5, -1234.5, 0.5, 100, -0.001)] == ["1.234,50", "-1.234,50", "0,50", "100,00", "0,00"]
-    assert [_id_number(v, trim=True) for v in (90.5, 50.0, 1_000_000, 12.25)] == ["90,5", "50", "1.000.000", "12,25"]
+    assert [format_number(v) for v in (1234.5, -1234.5, 0.5, 100, -0.001)] == ["1.234,50", "-1.234,50", "0,50", "100,00", "0,00"]
+    assert [format_number(v, trim=True) for v in (90.5, 50.0, 1_000_000, 12.25)] == ["90,5", "50", "1.000.000", "12,25"]
 
 
 def test_capaian_page_years_tree_order_and_escaping(tmp_path: Path) -> None:

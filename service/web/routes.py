@@ -17,21 +17,12 @@ from service.errors import NotFound
 from service.impact import impact
 from service.plans import get_jabatan, get_plan, get_tree
 from service.store import GraphStore
-from service.values import format_rupiah
+from service.values import format_number, format_rupiah
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 TEMPLATES.env.filters["rupiah"] = lambda v: format_rupiah(int(v)) if v is not None else "–"
-_ID_DIGITS = str.maketrans(",.", ".,")
-
-
-def _id_number(v: float, trim: bool = False) -> str:
-    """A number as Indonesian writes it (1.234,56); `trim` drops decimals that are zero (50, 90,5)."""
-    text = f"{v:,.2f}" if round(v, 2) != 0 else "0.00"  # never "-0,00"
-    return (text.rstrip("0").rstrip(".") if trim else text).translate(_ID_DIGITS)
-
-
-TEMPLATES.env.filters["angka"] = lambda v: "–" if v is None else _id_number(v, trim=True)
-TEMPLATES.env.filters["pct"] = lambda v: "–" if v is None else f"{_id_number(v)} %"
+TEMPLATES.env.filters["angka"] = lambda v: "–" if v is None else format_number(v, trim=True)
+TEMPLATES.env.filters["pct"] = lambda v: "–" if v is None else f"{format_number(v)} %"
 
 LEVELS = ("tujuan", "sasaran", "program", "kegiatan", "sub_kegiatan")
 LEVEL_NAMES = {"tujuan": "Tujuan", "sasaran": "Sasaran strategis", "program": "Program / kondisi antara",
