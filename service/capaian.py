@@ -85,6 +85,10 @@ FLAG_WORDS: dict[str, tuple[str, str]] = {
     "capaian_not_finite": ("terlalu besar untuk dihitung", "warning"),
     "cap_applied": ("ada indikator yang dibatasi", "info"),
     "top_predikat_while_every_indikator_below_100": ("predikat tertinggi padahal semua indikator di bawah 100", "warning"),
+    "realisasi_above_pagu": ("realisasi anggaran melebihi pagu", "error"),
+    "pagu_missing": ("realisasi tanpa pagu", "warning"),
+    "pagu_zero": ("pagu 0", "warning"),
+    "anggaran_not_wellformed": ("rupiah tidak ditulis rapi", "warning"),
 }
 POLARITAS_SOURCE_WORDS = {"declared": "dinyatakan", "expected": "dari nama indikator",
                           "default": "anggapan (tidak dinyatakan)", "expected_over_declared": "dokumen: positif; dihitung negatif"}
@@ -529,12 +533,30 @@ class ElementCapaian(BaseModel):
     flags: list[str] = Field(default_factory=list)
 
 
+class KeuanganRow(BaseModel):
+    """Realisasi anggaran of one element (or of the whole plan: element_id None, level "plan"), as the LKjIP's
+    "Realisasi Anggaran" table has it: pagu, realisasi and capaian keuangan = realisasi / pagu x 100, beside
+    the element's capaian kinerja (its roll-up, capped as configured) in the plan's year."""
+
+    element_id: str | None
+    level: str
+    statement: str
+    code: str | None = None
+    pagu: float | None = None
+    realisasi: float | None = None
+    capaian_keuangan: float | None = None
+    capaian_kinerja: float | None = None
+    sasaran: list[str] = Field(default_factory=list)  # the sasaran of the plan it supports (the table groups by them)
+    flags: list[str] = Field(default_factory=list)
+
+
 class CapaianReport(BaseModel):
     plan: str
     scale: str
     config: dict[str, Any]
     indikator: list[IndikatorCapaian]
     elements: list[ElementCapaian]
+    keuangan: list[KeuanganRow] = Field(default_factory=list)
 
 
 def _resolve_polaritas(declared: str | None, expected: str | None) -> tuple[str, PolaritasSource]:
@@ -778,4 +800,83 @@ def plan_capaian(tree: PlanTree, config: CapaianConfig | None = None) -> Capaian
             mc = _mean(v for e in roll.roots if (v := roll.mean(e, True)) is not None)
         plan_rows.append(roll.row(None, "plan", tree.plan.title or tree.plan.id, year, keys, m, mc))
     return CapaianReport(plan=tree.plan.id, scale=config.scale, config=config.settings(), indikator=rows,
-                         elements=elements + plan_rows)
+                         elements=elements + plan_rows, keuangan=keuangan_rows(tree, elements + plan_rows))
+
+
+def _keuangan(element_id: str | None, level: str, statement: str, code: str | None, pagu: float | None,
+              realisasi: float, kinerja: float | None, wellformed: bool = True,
+              sasaran: list[str] | None = None) -> KeuanganRow:
+    flags = [] if wellformed else ["anggaran_not_wellformed"]
+    value = None
+    if pagu is None:
+        flags.append("pagu_missing")
+    elif pagu == 0:
+        flags.append("pagu_zero")
+    else:
+        value = realisasi / pagu * 100
+        if realisasi > pagu:
+            flags.append("realisasi_above_pagu")
+    return KeuanganRow(element_id=element_id, level=level, statement=statement, code=code, pagu=pagu, realisasi=realisasi,
+                       capaian_keuangan=value, capaian_kinerja=kinerja, sasaran=sasaran or [], flags=flags)
+
+
+def keuangan_rows(tree: PlanTree, rollup: Iterable[ElementCapaian] = ()) -> list[KeuanganRow]:
+    """Capaian keuangan of every element of the plan with a realisasi anggaran, in document order, and a
+    plan row (last) over the highest of them: an element whose ancestor in the plan has a realisasi is
+    inside that ancestor's figure, and counting both would count its money twice.
+
+    capaian_kinerja is the element's (or the plan's) capped roll-up in the plan's tahun, from `rollup`
+    (plan_capaian's elements), where one was computed.
+    """
+    year = tree.plan.tahun
+    kinerja = {e.element_id: e.mean_capped for e in rollup if e.year == year}
+    spent = {e.id: e for e in tree.elements if e.anggaran.get("realisasi") is not None}
+    if not spent:
+        return []
+    parents = {e.id: e.parents for e in tree.elements}
+    levels = {e.id: e.level for e in tree.elements}
+
+    def inside_another(eid: str, seen: frozenset[str] = frozenset()) -> bool:
+        for p in parents.get(eid, ()):
+            if p in seen:  # a cycle (invalid plan)
+                continue
+            if p in spent or inside_another(p, seen | {eid}):
+                return True
+        return False
+
+    def sasaran_above(eid: str, seen: frozenset[str] = frozenset()) -> list[str]:
+        out: list[str] = []
+        for p in parents.get(eid, ()):
+            if p in levels and p not in seen:
+                for s in ([p] if levels[p] == "sasaran" else sasaran_above(p, seen | {eid})):
+                    if s not in out:
+                        out.append(s)
+        return out
+
+    rows = []
+    for e in spent.values():
+        a = e.anggaran
+        wellformed = a.get("wellformed") is not False and a.get("realisasi_wellformed") is not False
+        rows.append(_keuangan(e.id, e.level, e.statement, e.nomenklatur.code, a.get("pagu"), a["realisasi"],
+                              kinerja.get(e.id), wellformed, sasaran_above(e.id)))
+    top = [r for r in rows if not inside_another(r.element_id)]
+    if all(r.pagu is not None for r in top):
+        pagu: float | None = sum(r.pagu for r in top)
+    else:
+        pagu = None
+    rows.append(_keuangan(None, "plan", tree.plan.title or tree.plan.id, None, pagu,
+                          sum(r.realisasi for r in top), kinerja.get(None)))
+    return rows
+
+
+def keuangan_groups(rows: Iterable[KeuanganRow]) -> list[tuple[list[str], list[KeuanganRow]]]:
+    """The element rows of keuangan_rows grouped by the sasaran they support, in document order, as the
+    LKjIP's table groups its programs (the plan row left out)."""
+    groups: list[tuple[list[str], list[KeuanganRow]]] = []
+    for k in rows:
+        if k.element_id is None:
+            continue
+        if not groups or groups[-1][0] != k.sasaran:
+            groups.append((k.sasaran, []))
+        groups[-1][1].append(k)
+    return groups

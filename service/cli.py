@@ -327,15 +327,16 @@ def capaian(
     if fmt == "json":
         _json(report.model_dump(mode="json"))
         return
+    def num(x: float | None) -> str:
+        return "-" if x is None else format_number(x)
+
     if not report.indikator:
         indikator = [i for e in tree.elements for i in e.indikator]
         typer.echo(f"no capaian yet: no indikator of {plan} has a target and a realisasi for the same year "
                    f"({len(indikator)} indikator, {sum(1 for i in indikator if i.target)} with a target, "
                    f"{sum(1 for i in indikator if i.realisasi)} with a realisasi)")
+        _echo_keuangan(report, tree, num)
         return
-
-    def num(x: float | None) -> str:
-        return "-" if x is None else format_number(x)
 
     typer.echo(f"{'year':<5} {'indikator':<60} {'target':>10} {'realisasi':>10} {'pol':<8} {'capaian':>9} {'reported':>9}  predikat")
     for r in report.indikator:
@@ -346,6 +347,37 @@ def capaian(
     for e in report.elements:
         typer.echo(f"{e.year:<5} {e.level:<12} {num(e.mean):>9} (capped {num(e.mean_capped)}), n={e.n}, below 100: {e.below_100}  "
                    f"{e.predikat or '-'}  {e.statement[:60]}")
+    _echo_keuangan(report, tree, num)
+
+
+def _echo_keuangan(report: Any, tree: Any, num: Callable[[float | None], str]) -> None:
+    """The realisasi anggaran table of a capaian report (nothing when no element has a realisasi), the rows
+    under the sasaran they support."""
+    from service.capaian import keuangan_groups
+
+    if not report.keuangan:
+        return
+    typer.echo("realisasi anggaran (capaian keuangan = realisasi / pagu x 100; kinerja: the capped roll-up):")
+    typer.echo(f"{'level':<12} {'pagu':>18} {'realisasi':>18} {'keuangan':>9} {'kinerja':>9}  statement")
+    statements = {e.id: e.statement for e in tree.elements}
+    kinerja = {e.element_id: e.mean_capped for e in report.elements if e.year == tree.plan.tahun}
+    total = [k for k in report.keuangan if k.element_id is None]
+    for sasaran, rows in keuangan_groups(report.keuangan):
+        for sid in sasaran:
+            typer.echo(f"{'sasaran':<12} {'':>18} {'':>18} {'':>9} {num(kinerja.get(sid)):>9}  {statements[sid][:60]}")
+        for k in rows:
+            _echo_keuangan_row(k, num)
+    for k in total:
+        _echo_keuangan_row(k, num)
+
+
+def _echo_keuangan_row(k: Any, num: Callable[[float | None], str]) -> None:
+    from service.values import format_number
+
+    flags = f"  [{', '.join(k.flags)}]" if k.flags else ""
+    pagu = "-" if k.pagu is None else format_number(k.pagu, trim=True)
+    typer.echo(f"{k.level:<12} {pagu:>18} {format_number(k.realisasi, trim=True):>18} {num(k.capaian_keuangan):>9} "
+               f"{num(k.capaian_kinerja):>9}  {k.statement[:60]}{flags}")
 
 
 @app.command()

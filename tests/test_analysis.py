@@ -189,6 +189,13 @@ def test_api_trace_impact_checks_capaian(client: TestClient) -> None:
     assert unchosen.status_code == 200 and unchosen.json() == client.get("/api/plans/buleleng-dinsos-2023/capaian").json()
     bad = client.get("/api/plans/buleleng-dinsos-2023/capaian", params={"negatif_formula": "r_over_t"}).json()["error"]
     assert bad["code"] == "bad_query" and "known: 2t_minus_r, t_over_r" in bad["message"]
+    # the LKjIP's realisasi anggaran, from the store (the figures are the document's, see test_capaian)
+    total = cap["keuangan"][-1]
+    assert (total["element_id"], total["pagu"], total["realisasi"], round(total["capaian_keuangan"], 2)) == (
+        None, 17_860_799_466, 17_387_585_234, 97.35)
+    assert [(k["element_id"], k["sasaran"]) for k in cap["keuangan"][:2]] == [("p-pemberdayaan", ["s1-miskin"]),
+                                                                                ("p-linjamsos", ["s1-miskin"])]
+    assert client.get(f"/api/plans/{KOTIM}/capaian").json()["keuangan"] == []  # no realisasi anggaran yet
 
 
 def test_capaian_page_names_every_flag() -> None:
@@ -295,8 +302,16 @@ def test_capaian_page(client: TestClient) -> None:
     assert "/api/plans/buleleng-dinsos-2023/capaian?scale=buleleng_lkjip_2023_printed&amp;negatif_formula=t_over_r" in printed.text
     unchosen = client.get("/plans/buleleng-dinsos-2023/capaian?scale=&negatif_formula=")
     assert unchosen.status_code == 200 and "99,77 %" in unchosen.text
+    # the realisasi anggaran table: each program under its sasaran (with the sasaran's capaian kinerja), the total
+    keuangan = " ".join(page.text.split("id=\"keuangan\"")[1].split("Cara menghitung")[0].split())
+    assert "Realisasi anggaran 2023" in keuangan
+    assert re.search(r"Menurunnya penduduk miskin</a></td><td></td><td></td><td></td><td class=\"num\">86,41 %", keuangan)
+    assert re.search(r"Program Pemberdayaan Sosial</a>.*?2\.441\.667\.299</td><td class=\"num\">2\.415\.289\.232</td>"
+                     r"<td class=\"num\">98,92 %", keuangan)
+    assert re.search(r"Jumlah</th>.*?17\.860\.799\.466.*?17\.387\.585\.234.*?97,35 %.*?99,77 %", keuangan)
     empty = client.get(f"/plans/{KOTIM}/capaian")
     assert empty.status_code == 200 and "Belum ada capaian untuk dihitung" in empty.text
+    assert 'id="keuangan"' not in empty.text and "Unduh XLSX" not in empty.text
     wrong = client.get(f"/plans/{KOTIM}/capaian", params={"scale": "nope"})
     assert wrong.status_code == 400 and "known: buleleng_lkjip_2023" in wrong.text
     assert client.get("/plans/nope/capaian").status_code == 404
@@ -329,6 +344,12 @@ def test_cli_trace_impact_capaian(seeded_dir: Path) -> None:
     tr = pokin(seeded_dir, "capaian", "buleleng-dinsos-2023", "--negatif-formula", "t_over_r")
     miskin = next(ln for ln in tr.stdout.splitlines() if "penduduk miskin" in ln)
     assert tr.returncode == 0 and re.search(r" negatif +88,03 +113,59  Tinggi ", miskin), miskin
+    lines = tr.stdout.splitlines()
+    table = lines[lines.index(next(ln for ln in lines if ln.startswith("realisasi anggaran"))) + 2:]
+    assert re.fullmatch(r"sasaran +88,03  Menurunnya penduduk miskin", table[0]), table[0]  # T / R, as chosen
+    assert re.fullmatch(r"program +2\.441\.667\.299 +2\.415\.289\.232 +98,92 +-  Program Pemberdayaan Sosial", table[1])
+    assert re.match(r"plan +17\.860\.799\.466 +17\.387\.585\.234 +97,35 +100,09  Laporan Kinerja", table[-1]), table[-1]
+    assert len(table) == 12  # 5 sasaran, 6 programs, the total
     none = pokin(seeded_dir, "capaian", KOTIM)  # a plan before its LKjIP: targets, no realisasi yet
     assert none.returncode == 0 and none.stdout.strip() == (
         f"no capaian yet: no indikator of {KOTIM} has a target and a realisasi for the same year "

@@ -17,6 +17,7 @@ from service.capaian import (
     PredikatScale,
     capaian,
     expected_polaritas,
+    keuangan_groups,
     load_config,
     plan_capaian,
     predikat,
@@ -506,7 +507,7 @@ def test_top_predikat_while_every_indicator_misses_is_flagged(buleleng_tree: Pla
 @pytest.mark.unit
 def test_report_json_keys_are_stable(buleleng_tree: PlanTree, config: CapaianConfig) -> None:
     data = json.loads(plan_capaian(buleleng_tree, config).model_dump_json())
-    assert list(data) == ["plan", "scale", "config", "indikator", "elements"]
+    assert list(data) == ["plan", "scale", "config", "indikator", "elements", "keuangan"]
     assert list(data["indikator"][0]) == [
         "element_id", "indikator_id", "name", "year", "target", "realisasi", "polaritas", "polaritas_source",
         "expected_polaritas", "capaian", "formula", "reason", "capaian_if_positif", "capaian_expected_polaritas",
@@ -514,6 +515,55 @@ def test_report_json_keys_are_stable(buleleng_tree: PlanTree, config: CapaianCon
     assert list(data["elements"][0]) == [
         "element_id", "level", "statement", "year", "mean", "mean_capped", "n", "below_100", "min", "max",
         "predikat", "flags"]
+    assert list(data["keuangan"][0]) == [
+        "element_id", "level", "statement", "code", "pagu", "realisasi", "capaian_keuangan", "capaian_kinerja",
+        "sasaran", "flags"]
+
+
+@pytest.mark.unit
+def test_buleleng_2023_realisasi_anggaran_is_the_lkjip_table(buleleng_tree: PlanTree, config: CapaianConfig) -> None:
+    """002's "B. Realisasi Anggaran" (lines 759-770): each program's capaian keuangan and the total as
+    printed, the programs under the sasaran they support, next to that sasaran's capaian kinerja."""
+    report = plan_capaian(buleleng_tree, config)
+    printed = {"p-pemberdayaan": 98.92, "p-linjamsos": 97.53, "p-rehsos": 97.18, "p-bencana": 93.51, "p-tmp": 98.01,
+               "p-penunjang": 96.92}
+    assert {k.element_id: round(k.capaian_keuangan, 2) for k in report.keuangan[:-1]} == printed
+    total = report.keuangan[-1]
+    assert (total.element_id, total.level) == (None, "plan")
+    assert (total.pagu, total.realisasi, round(total.capaian_keuangan, 2)) == (17_860_799_466, 17_387_585_234, 97.35)
+    assert total.capaian_kinerja == element(report, None).mean_capped and round(total.capaian_kinerja, 2) == 99.77
+    assert not any(k.flags for k in report.keuangan)
+    assert [(sasaran, [k.element_id for k in rows]) for sasaran, rows in keuangan_groups(report.keuangan)] == [
+        (["s1-miskin"], ["p-pemberdayaan", "p-linjamsos"]), (["s2-pmks"], ["p-rehsos"]), (["s3-bencana"], ["p-bencana"]),
+        (["s4-kepahlawanan"], ["p-tmp"]), (["s5-ikm"], ["p-penunjang"])]
+    assert all(k.capaian_kinerja is None for k in report.keuangan[:-1])  # the programs have no indikator of their own
+
+
+@pytest.mark.unit
+def test_realisasi_anggaran_counts_money_once_and_flags_what_cannot_be_right(config: CapaianConfig) -> None:
+    doc = PlanDocument.model_validate({
+        "plan": {"id": "t", "pemda": "X", "perangkat_daerah": "Y", "kind": "renstra", "tahun": 2024},
+        "elements": [
+            {"id": "s", "level": "sasaran", "statement": "Meningkatnya A"},
+            {"id": "a", "level": "program", "statement": "Meningkatnya B", "parents": ["s"],
+             "anggaran": {"raw": "100.000", "realisasi_raw": "90.000"}},
+            {"id": "b", "level": "kegiatan", "statement": "Meningkatnya C", "parents": ["a"],
+             "anggaran": {"raw": "60.000", "realisasi_raw": "70.000"}},
+            {"id": "c", "level": "kegiatan", "statement": "Meningkatnya D", "parents": ["a"],
+             "anggaran": {"realisasi_raw": "5.000"}},
+            {"id": "d", "level": "program", "statement": "Meningkatnya E", "parents": ["s"],
+             "anggaran": {"raw": "0", "realisasi_raw": "1.0000"}},
+            {"id": "e", "level": "program", "statement": "Meningkatnya F", "anggaran": "50.000"},
+        ],
+    })
+    rows = {k.element_id: k for k in plan_capaian(tree_from_document(doc), config).keuangan}
+    assert list(rows) == ["a", "b", "c", "d", None]  # e has a pagu and no realisasi: not in the table
+    assert (rows["a"].capaian_keuangan, rows["a"].flags, rows["a"].sasaran) == (90.0, [], ["s"])
+    assert rows["b"].capaian_keuangan == pytest.approx(116.67, abs=0.01) and rows["b"].flags == ["realisasi_above_pagu"]
+    assert (rows["c"].capaian_keuangan, rows["c"].flags) == (None, ["pagu_missing"])
+    assert (rows["d"].capaian_keuangan, rows["d"].flags) == (None, ["anggaran_not_wellformed", "pagu_zero"])
+    # b and c are inside a's figure: the total is a and d alone
+    assert (rows[None].pagu, rows[None].realisasi, rows[None].capaian_keuangan) == (100_000.0, 100_000.0, 100.0)
 
 
 @pytest.mark.unit

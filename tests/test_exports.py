@@ -115,7 +115,7 @@ def test_capaian_xlsx(client: TestClient) -> None:
     r = client.get(f"{BULELENG}/capaian.xlsx", params={"scale": "buleleng_lkjip_2023_printed"})
     assert r.status_code == 200 and r.headers["content-disposition"] == 'attachment; filename="buleleng-dinsos-2023-capaian.xlsx"'
     wb = load_workbook(io.BytesIO(r.content))
-    assert wb.sheetnames == ["Capaian", "Rata-rata", "Skala"]
+    assert wb.sheetnames == ["Capaian", "Rata-rata", "Keuangan", "Skala"]
     ws = wb["Capaian"]
     header = [c.value for c in ws[1]]
     miskin = next(dict(zip(header, row, strict=True)) for row in ws.iter_rows(min_row=2, values_only=True)
@@ -135,6 +135,13 @@ def test_capaian_xlsx(client: TestClient) -> None:
     plan_row = rollup[-1]
     assert plan_row[2] == "plan" and (round(plan_row[5], 2), round(plan_row[6], 2), plan_row[4]) == (115.04, 99.77, 7)
     assert plan_row[11] == "ada indikator yang dibatasi"
+    keuangan = list(wb["Keuangan"].iter_rows(values_only=True))
+    assert keuangan[1][:8] == ("p-pemberdayaan", "program", "Program Pemberdayaan Sosial", None, "s1-miskin", 2_441_667_299,
+                               2_415_289_232, pytest.approx(98.9196, abs=1e-4))
+    assert keuangan[-1][:7] == (None, "plan", keuangan[-1][2], None, None, 17_860_799_466, 17_387_585_234)  # "" is an empty cell
+    assert round(keuangan[-1][7], 2) == 97.35 and round(keuangan[-1][8], 2) == 99.77 and len(keuangan) == 8
+    assert client.get("/api/plans/kotim-dinsos-2025/capaian.xlsx").status_code == 200
+    assert "Keuangan" not in load_workbook(io.BytesIO(client.get("/api/plans/kotim-dinsos-2025/capaian.xlsx").content)).sheetnames
     skala = list(wb["Skala"].iter_rows(values_only=True))
     assert skala[1] == ("Tidak berhasil", 0, "ya", 55, "tidak") and skala[4] == ("Sangat berhasil", 85, "tidak", 100, "ya")
     assert skala[-2][0].startswith("Skala: Dinas Sosial Kabupaten Buleleng, LKjIP 2023 (as printed)")

@@ -255,11 +255,15 @@ def capaian_page(request: Request, plan_id: str, store: StoreDep, settings: Sett
     indikator = [i for e in tree.elements for i in e.indikator]
     counts = {"indikator": len(indikator), "target": sum(1 for i in indikator if i.target),
               "realisasi": sum(1 for i in indikator if i.realisasi)}
+    keuangan = {"groups": capaian.keuangan_groups(report.keuangan),
+                "total": next((k for k in report.keuangan if k.element_id is None), None),
+                "kinerja": {e.element_id: e.mean_capped for e in report.elements if e.year == tree.plan.tahun}}
     chosen_scale = config.active_scale
     params = {k: v for k, v in (("scale", scale), ("negatif_formula", negatif_formula)) if v}
     query = f"?{urlencode(params)}" if params else ""
     twin = f"/api/plans/{plan_id}/capaian{query}"
     return _page(request, "capaian.html", plan=tree.plan, report=report, years=years, by_id=by_id, depth=depth, counts=counts,
+                 keuangan=keuangan,
                  config=config, scales=config.scales, scale=chosen_scale, scale_gaps=capaian.scale_gaps(chosen_scale),
                  flags=FLAG_WORDS, sources=POLARITAS_SOURCE_WORDS, formulas=NEGATIF_FORMULA_NAMES, nav="capaian",
                  json_twin=twin, downloads={fmt: f"/api/plans/{plan_id}/capaian.{fmt}{query}" for fmt in ("xlsx", "csv")})

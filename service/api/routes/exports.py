@@ -118,7 +118,14 @@ CAPAIAN_HEADER = ["Tahun", "Elemen", "Tingkat", "Pernyataan", "Indikator", "Pola
                   "Realisasi", "Capaian", "Rumus", "Predikat", "Capaian dilaporkan", "Selisih", "Catatan"]
 ROLLUP_HEADER = ["Tahun", "Elemen", "Tingkat", "Pernyataan", "Jumlah indikator", "Rata-rata", "Rata-rata dibatasi",
                  "Di bawah 100", "Terendah", "Tertinggi", "Predikat", "Catatan"]
+KEUANGAN_HEADER = ["Elemen", "Tingkat", "Pernyataan", "Kode", "Sasaran", "Pagu", "Realisasi", "Capaian keuangan",
+                   "Capaian kinerja", "Catatan"]
 ScaleChoice = Annotated[str | None, Query(description="predikat scale name")]
+
+
+def _whole(v: float | None) -> float | int | None:
+    """Rupiah as a whole number where it has no sen (so the sheet shows 2441667299, not 2441667299.00)."""
+    return int(v) if v is not None and math.isfinite(v) and v.is_integer() else v
 FormulaChoice = Annotated[str | None, Query(description="2t_minus_r or t_over_r")]
 
 
@@ -160,7 +167,8 @@ def capaian_csv(plan_id: str, store: StoreDep, settings: SettingsDep, scale: Sca
 
 def capaian_xlsx(report: capaian.CapaianReport, elements: dict[str, tuple[str, str]], scale: capaian.PredikatScale) -> bytes:
     """A workbook: capaian per indikator and year ("Capaian"), the roll-up per element and for the plan
-    ("Rata-rata"), and the scale rated with ("Skala")."""
+    ("Rata-rata"), the realisasi anggaran where the plan has one ("Keuangan"), and the scale rated with
+    ("Skala")."""
     wb = Workbook()
     ws = wb.active
     ws.title = "Capaian"
@@ -168,6 +176,11 @@ def capaian_xlsx(report: capaian.CapaianReport, elements: dict[str, tuple[str, s
     _sheet(wb.create_sheet("Rata-rata"), ROLLUP_HEADER,
            [[e.year, e.element_id or "", e.level, e.statement, e.n, e.mean, e.mean_capped, e.below_100, e.min, e.max,
              e.predikat, "; ".join(capaian.FLAG_WORDS.get(f, (f,))[0] for f in e.flags)] for e in report.elements])
+    if report.keuangan:
+        _sheet(wb.create_sheet("Keuangan"), KEUANGAN_HEADER,
+               [[k.element_id or "", k.level, k.statement, k.code, ", ".join(k.sasaran), _whole(k.pagu), _whole(k.realisasi),
+                 k.capaian_keuangan, k.capaian_kinerja, "; ".join(capaian.FLAG_WORDS.get(f, (f,))[0] for f in k.flags)]
+                for k in report.keuangan])
     skala = wb.create_sheet("Skala")
     _sheet(skala, ["Predikat", "Dari", "Termasuk batas bawah", "Sampai", "Termasuk batas atas"],
            [[iv.predikat, iv.lo, "ya" if iv.lo_inclusive else "tidak", iv.hi, "ya" if iv.hi_inclusive else "tidak"]
@@ -183,7 +196,8 @@ def capaian_xlsx(report: capaian.CapaianReport, elements: dict[str, tuple[str, s
 
 
 @router.get("/{plan_id}/capaian.xlsx", response_class=Response,
-            responses={200: {"content": {XLSX: {}}, "description": "sheets Capaian, Rata-rata and Skala"}})
+            responses={200: {"content": {XLSX: {}}, "description": "sheets Capaian, Rata-rata, Keuangan (where the plan "
+                                                                   "has a realisasi anggaran) and Skala"}})
 def capaian_xlsx_file(plan_id: str, store: StoreDep, settings: SettingsDep, scale: ScaleChoice = None,
                       negatif_formula: FormulaChoice = None) -> Response:
     """The capaian of /capaian as an Excel workbook: per indikator and year, the roll-up, and the scale."""
