@@ -612,6 +612,36 @@ NilaiView = namedtuple("NilaiView", list(Nilai.model_fields),  # type: ignore[mi
                        defaults=[f.default for f in list(Nilai.model_fields.values())[1:]])
 
 
+def stored_values(row: dict[str, Any]) -> dict[str, Any]:
+    """An indikator row's values_json parsed: {"target"|"realisasi"|"capaian": {year text: Nilai fields}}."""
+    # pydantic's JSON parser: the same values as json.loads (tested), in half the time
+    return from_json(row.get("values_json") or "{}")
+
+
+def _same_unit(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    return "".join(a.get("unit", "").split()).lower() == "".join(b.get("unit", "").split()).lower()
+
+
+def unambitious_targets(name: str, statement: str | None, declared: str | None,
+                        values: dict[str, Any]) -> list[tuple[int, NilaiView, NilaiView, str]]:
+    """Targets set below what was already reached (RULES §7 check 23, LKE A2.9): (year, its target, the
+    realisasi of the year before, polaritas) for every year whose target is lower than the year before's
+    realisasi, or higher for a negatif indikator. The polaritas is resolved as for capaian (a poverty rate
+    declared positif is negatif). Only single values in the same unit are compared: a range target, a
+    missing value or another unit is left alone, as is polaritas "range".
+    """
+    pol, _ = _resolve_polaritas(declared, expected_polaritas(name, statement))
+    realisasi = values.get("realisasi", {})
+    out = []
+    for year, t in values.get("target", {}).items():
+        r = realisasi.get(str(int(year) - 1))
+        if r is None or t.get("value") is None or r.get("value") is None or not _same_unit(t, r):
+            continue
+        if (pol == "positif" and t["value"] < r["value"]) or (pol == "negatif" and t["value"] > r["value"]):
+            out.append((int(year), NilaiView(**t), NilaiView(**r), pol))
+    return sorted(out, key=lambda x: x[0])
+
+
 class IndikatorView(NamedTuple):
     """The fields of an IndikatorOut that capaian_rows reads, from a stored indikator row."""
 
@@ -623,11 +653,12 @@ class IndikatorView(NamedTuple):
     capaian: dict[int, NilaiView]
 
     @classmethod
-    def of(cls, row: dict[str, Any], id_key: str = "id") -> IndikatorView:
+    def of(cls, row: dict[str, Any], id_key: str = "id", values: dict[str, Any] | None = None) -> IndikatorView:
         """From a row with the indikator's id (under `id_key`), name, polaritas and values_json as cypher/
-        returns them; only the years with both a target and a realisasi, the ones capaian_rows reads."""
-        # pydantic's JSON parser: the same values as json.loads (tested), in half the time
-        values = from_json(row.get("values_json") or "{}")
+        returns them (`values`: values_json parsed already, by stored_values); only the years with both a
+        target and a realisasi, the ones capaian_rows reads."""
+        if values is None:
+            values = stored_values(row)
         target, realisasi, reported = values.get("target", {}), values.get("realisasi", {}), values.get("capaian", {})
         t, r, c = {}, {}, {}
         for y, n in target.items():

@@ -593,6 +593,20 @@ def _owner_level(ctx: Context, r: Rule) -> list[Finding]:
 # ---- capaian --------------------------------------------------------------------------------------
 
 
+def _realised(ctx: Context) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(row, its parsed values) for every indikator with a realisasi in the plans, parsed once per check run
+    (the capaian rules and target_below_realisasi read them)."""
+    cached = ctx.__dict__.get("_realised")
+    if cached is None:
+        from service.capaian import stored_values
+
+        # no indikator, or no realisasi (n_realisasi None: stored before it was counted, so look)
+        cached = [(row, stored_values(row)) for row in ctx.rows("check_indikator_facts")
+                  if row["indikator_id"] is not None and row["n_realisasi"] != 0]
+        ctx.__dict__["_realised"] = cached
+    return cached
+
+
 def capaian_rows(ctx: Context) -> list[tuple[str, Any]]:
     """(plan, capaian row) for every indikator with realisasi in the plans (service.capaian), once per check run."""
     cached = ctx.__dict__.get("_capaian")
@@ -603,10 +617,8 @@ def capaian_rows(ctx: Context) -> list[tuple[str, Any]]:
         config = config.model_copy(update={"tolerance": ctx.config.get("capaian_tolerance", config.tolerance),
                                            "realistic": tuple(ctx.config.get("capaian_bounds", config.realistic))})
         cached = []
-        for row in ctx.rows("check_indikator_facts"):
-            if row["indikator_id"] is None or row["n_realisasi"] == 0:  # no indikator, or no realisasi: no capaian
-                continue
-            ind = capaian.IndikatorView.of(row, id_key="indikator_id")
+        for row, values in _realised(ctx):
+            ind = capaian.IndikatorView.of(row, id_key="indikator_id", values=values)
             cached.extend((row["plan"], c) for c in capaian.capaian_rows(row["id"], row["statement"], [ind], config,
                                                                           with_predikat=False))
         ctx.__dict__["_capaian"] = cached
@@ -673,6 +685,24 @@ rule("capaian_unrealistic", "warning",
      "check_indikator_facts")(
     _cap_rule(("above_realistic_bounds", "below_realistic_bounds"),
               lambda row: f"{row.name} {row.year}: capaian {_num(row.capaian)} % is outside the realistic bounds"))
+
+
+@rule("target_below_realisasi", "warning",
+      "Target lebih rendah dari realisasi tahun sebelumnya (untuk indikator negatif: lebih tinggi); target tidak menantang.",
+      "A year's target is below the realisasi already reached the year before (above it, for a negatif indikator).",
+      "check_indikator_facts")
+def _target_below_realisasi(ctx: Context, r: Rule) -> list[Finding]:
+    from service.capaian import unambitious_targets
+
+    out = []
+    for row, values in _realised(ctx):
+        for year, target, before, pol in unambitious_targets(row["name"], row["statement"], row["polaritas"], values):
+            word = "below" if pol == "positif" else "above"
+            out.append(r.finding(ctx, row["plan"], [row["id"]],
+                                 f"{row['name']}: target {year} {target.raw} is {word} the realisasi {year - 1} "
+                                 f"{before.raw} ({pol}: the target asks for less than was reached)",
+                                 indikator=row["name"], year=year, target=target.raw, realisasi=before.raw, polaritas=pol))
+    return out
 
 
 _gc_lock = threading.Lock()

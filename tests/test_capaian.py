@@ -23,6 +23,7 @@ from service.capaian import (
     predikat,
     scale_gaps,
     tree_from_document,
+    unambitious_targets,
 )
 from service.models import Nilai, PlanDocument, PlanTree
 from service.store import GraphStore
@@ -603,3 +604,30 @@ def test_tree_from_document_equals_get_tree(seeded_store: GraphStore) -> None:
         assert stored.plan.loaded_at  # the one thing only the store knows: when this version was written
         stored.plan.loaded_at = None
         assert tree_from_document(doc) == stored, doc.plan.id
+
+
+def _values(target: dict[int, str], realisasi: dict[int, str]) -> dict[str, dict[str, dict[str, object]]]:
+    """Values as values_json stores them (years as text, each a Nilai's fields)."""
+    return {"target": {str(y): n(v).model_dump() for y, v in target.items()},
+            "realisasi": {str(y): n(v).model_dump() for y, v in realisasi.items()}}
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize(("name", "declared", "target", "realisasi", "expected"), [
+    ("Persentase PSKS aktif", "positif", {2024: "70%"}, {2023: "75%"}, [(2024, "70%", "75%", "positif")]),
+    ("Persentase PSKS aktif", "positif", {2024: "75%"}, {2023: "75%"}, []),  # as much as reached: not below
+    ("Persentase PSKS aktif", None, {2024: "70%", 2025: "80%"}, {2023: "75%", 2024: "78%"},
+     [(2024, "70%", "75%", "positif")]),  # 2025 asks for more than 2024 reached
+    ("Persentase penduduk miskin", "positif", {2024: "4,90%"}, {2023: "5,85%"}, []),  # lower is better: ambitious
+    ("Persentase penduduk miskin", "negatif", {2024: "6%"}, {2023: "5,85%"}, [(2024, "6%", "5,85%", "negatif")]),
+    ("Persentase PSKS aktif", "positif", {2024: "70-80%"}, {2023: "75%"}, []),  # a range target: not compared
+    ("Jumlah PSKS aktif", "positif", {2024: "70 orang"}, {2023: "75 lembaga"}, []),  # another unit
+    ("Jumlah PSKS aktif", "positif", {2024: "70 Orang"}, {2023: "75 orang"}, [(2024, "70 Orang", "75 orang", "positif")]),
+    ("Persentase PSKS aktif", "positif", {2024: "-"}, {2023: "75%"}, []),  # no value
+    ("Persentase PSKS aktif", "range", {2024: "70%"}, {2023: "75%"}, []),
+    ("Persentase PSKS aktif", "positif", {2024: "70%"}, {2022: "75%"}, []),  # not the year before
+])
+def test_unambitious_targets(name: str, declared: str | None, target: dict[int, str], realisasi: dict[int, str],
+                             expected: list[tuple[int, str, str, str]]) -> None:
+    found = unambitious_targets(name, "Meningkatnya PSKS", declared, _values(target, realisasi))
+    assert [(y, t.raw, r.raw, pol) for y, t, r, pol in found] == expected
