@@ -438,13 +438,14 @@ def plan_writer(store: GraphStore, progress: Callable[[str, int, int], None] | N
 
 
 def write_documents(store: GraphStore, docs: list[tuple[Path, PlanDocument]],
-                    progress: Callable[[str, int, int], None] | None = None) -> list[dict[str, Any]]:
-    """Write plans in batches of whole plans (one statement per batch), then compact the engine's log.
+                    progress: Callable[[str, int, int], None] | None = None, compact: bool = True) -> list[dict[str, Any]]:
+    """Write plans in batches of whole plans (one statement per batch), then compact the engine's log
+    (unless `compact` is False: the caller does, see GraphStore.compact_after_write).
 
     A batch never splits a plan, so every plan is visible whole or not at all; plans referenced
     by others come first.
     """
     ordered = _order_by_dependency(docs)
-    with plan_writer(store, progress, total=len(ordered)) as writer:
+    with plan_writer(store, progress, total=len(ordered), compact=compact) as writer:
         writer.add(ordered)
     return writer.written

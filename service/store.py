@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import re
 import threading
 import time
@@ -15,6 +17,10 @@ from typing import Any, LiteralString, Protocol, cast
 from service import wire
 from service.config import Settings
 from service.errors import GraphUnavailable, PokinError, QueryError
+
+log = logging.getLogger(__name__)
+# the log a restart replays without a rewrite (and the size a store opened with more of it compacts at)
+COMPACT_AFTER_BYTES = 1_000_000
 
 CYPHER_DIR = Path(__file__).resolve().parent.parent / "cypher"
 
@@ -191,6 +197,20 @@ class GraphStore:
     def compact(self) -> None:
         self.engine.compact()
 
+    def compact_after_write(self) -> None:
+        """After a write the caller is about to acknowledge (the API's load and delete): compact the
+        engine's log once the writes since the last compaction reach COMPACT_AFTER_BYTES (smaller logs
+        replay in well under a second at a restart), and only log a failure: the write is committed,
+        and answering 500 would tell the client it was not. Compacting after every write forked the
+        engine once per request, and concurrent writers failed in it."""
+        uncompacted = getattr(self.engine, "uncompacted_bytes", None)
+        if uncompacted is not None and uncompacted() < COMPACT_AFTER_BYTES:
+            return
+        try:
+            self.engine.compact()
+        except Exception as e:  # noqa: BLE001 - logged, see above
+            log.warning("compacting the engine's log after a write failed (the write is kept): %s", e)
+
     def close(self) -> None:
         self.engine.close()
 
@@ -241,14 +261,19 @@ class EmbeddedEngine:
         self._apools: weakref.WeakKeyDictionary[Any, wire.AsyncConnections] = weakref.WeakKeyDictionary()
         # the engine's own execution time of the last statement (the bench reads it)
         self.last_run_ms = 0.0
-        if self.server.owned and self._uncompacted_bytes() > 1_000_000:
+        if self.server.owned and self.uncompacted_bytes() > COMPACT_AFTER_BYTES:
             # Replaying raw graph writes is slow (a million-element load did not finish in 8 minutes);
             # after a rewrite with a snapshot preamble the same data loads in seconds.
             self.compact()
 
-    def _uncompacted_bytes(self) -> int:
-        aof_dir = self.server.data_dir / "appendonlydir"
-        return sum(p.stat().st_size for p in aof_dir.glob("*.incr.aof")) if aof_dir.is_dir() else 0
+    def uncompacted_bytes(self) -> int:
+        """Bytes of the append-only log written since its last rewrite (a file a rewrite removes while
+        they are counted counts 0)."""
+        total = 0
+        for path in (self.server.data_dir / "appendonlydir").glob("*.incr.aof"):
+            with contextlib.suppress(FileNotFoundError):
+                total += path.stat().st_size
+        return total
 
     def run(self, query: NamedQuery, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
         """Send GRAPH.QUERY / GRAPH.RO_QUERY on the client's connection; service.wire writes the parameters
@@ -296,6 +321,14 @@ class EmbeddedEngine:
         columns, rows = wire.parse_reply(reply, self._graph)
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
+    def _connection(self) -> Any:
+        """A new connection with the client's settings, outside its pool's count: the pool counts every
+        connection it makes until one goes back to it, and these are disconnected instead, so made by
+        the pool they ran it out (redis-py's default of 100) after as many checks."""
+        conn = self._pool.connection_class(**self._pool.connection_kwargs)
+        self._connections.add(conn)
+        return conn
+
     def _unreachable(self, e: BaseException) -> GraphUnavailable:
         return GraphUnavailable(f"embedded engine not reachable on port {self.server.port}: {e}")
 
@@ -310,8 +343,7 @@ class EmbeddedEngine:
         for attempt in (1, 2):
             conn = getattr(self._local, "conn", None)
             if conn is None:
-                conn = self._local.conn = self._pool.make_connection()
-                self._connections.add(conn)
+                conn = self._local.conn = self._connection()
             try:
                 conn.send_command(*args)
                 return conn.read_response()
@@ -337,7 +369,7 @@ class EmbeddedEngine:
         import redis
 
         commands = [self._statement(q, self.prepare(q, params).payload, timeout) for q, params in checked]
-        conn = self._pool.make_connection()  # never a thread's own: these replies queue on it in order
+        conn = self._connection()  # never a thread's own: these replies queue on it in order
         try:
             conn.send_packed_command(conn.pack_commands(commands))
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:

@@ -137,6 +137,25 @@ def test_delete(writer: TestClient) -> None:
     assert r.json() == {"error": {"code": "not_found", "message": "no plan 'kotim-pemda-2025' is loaded"}}
 
 
+def test_concurrent_replaces_all_answer_201_and_leave_one_whole_plan(writer: TestClient) -> None:
+    """Twenty clients replacing plans at once: each write is acknowledged, and the plan is one whole version
+    after. Each write's sender thread took a connection the client's pool counted and never got back
+    (503 after about a hundred writes), and compacting the engine's log after every write forked it
+    per request and, failing, answered 500 for a write that was kept."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    assert writer.post("/api/plans", content=PEMDA, headers=YAML).status_code == 201
+
+    def replace(k: int) -> int:
+        return writer.post("/api/plans", content=DINSOS if k % 10 == 1 else PEMDA, headers=YAML).status_code
+
+    with ThreadPoolExecutor(20) as pool:
+        codes = list(pool.map(replace, range(120)))  # beyond the client's pool of 100 connections
+    assert codes == [201] * 120
+    assert plan_ids(writer) == ["kotim-dinsos-2025", "kotim-pemda-2025"]
+    assert len(writer.get("/api/plans/kotim-dinsos-2025/tree").json()["elements"]) == 72
+
+
 def test_jabatan_list_by_level(reader: TestClient) -> None:
     body = reader.get("/api/plans/kotim-dinsos-2025/jabatan").json()
     assert [(j["id"], j["level"], j["atasan"]) for j in body] == [

@@ -198,6 +198,16 @@ def test_api_trace_impact_checks_capaian(client: TestClient) -> None:
     assert client.get(f"/api/plans/{KOTIM}/capaian").json()["keuangan"] == []  # no realisasi anggaran yet
 
 
+def test_checks_do_not_run_the_engine_connections_out(client: TestClient) -> None:
+    """Each check pipelines its queries on a connection of its own. Made by the client's pool, they were
+    counted until its limit (100) and the 98th check answered 500, and every one after it."""
+    first = client.get("/api/plans/bontang-dspm-iku/checks").json()
+    for _ in range(110):
+        r = client.get("/api/plans/bontang-dspm-iku/checks")
+        assert r.status_code == 200, r.text
+    assert r.json() == first
+
+
 def test_capaian_page_names_every_flag() -> None:
     """Every flag service.capaian can set has words on the page (an unknown one would show its raw name)."""
     import inspect

@@ -112,7 +112,8 @@ def _load(store: GraphStore, filename: str, text: str) -> LoadResult:
     docs = [(Path(filename), doc)]
     check_cross_plan(store, docs)
     replaced = bool(store.read("get_plan", plan_id=doc.plan.id))
-    written = write_documents(store, docs)
+    written = write_documents(store, docs, compact=False)
+    store.compact_after_write()
     return LoadResult(id=doc.plan.id, elements=written[0]["elements"], replaced=replaced)
 
 
@@ -150,5 +151,5 @@ def delete_plan(plan_id: str, store: StoreDep) -> Response:
     rows = store.write("delete_plan", plan_id=plan_id)
     if not (rows and rows[0]["existed"]):
         raise NotFound(f"no plan {plan_id!r} is loaded")
-    store.compact()
+    store.compact_after_write()
     return Response(status_code=204)
