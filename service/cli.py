@@ -249,6 +249,10 @@ def impact(
     for s in r.sasaran_anggaran:
         if s["moved"]:
             typer.echo(f"sasaran {s['id']}: {_rupiah(s['before'])} -> {_rupiah(s['after'])}")
+        for x in s.get("exceeds", ()):
+            typer.echo(f"  {x['id']} counts {_rupiah(x['pagu'])}, less than the {_rupiah(x['removed_below'])} removed "
+                       f"below it (its figures do not add up: see the checks budget_rollup and malformed_rupiah): "
+                       f"{_rupiah(x['pagu'])} moved")
 
 
 @app.command()

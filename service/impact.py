@@ -156,13 +156,20 @@ def impact_of_rows(plan_id: str, cut_uids: list[str], rows: list[dict[str, Any]]
             below.setdefault(uid, set()).add(c)
     sasaran_rows = sorted((r for r in rows if r["part"] == "sasaran"), key=lambda r: r["element"]["seq"])
     removed_below_cut = {c: _descendants_in(down_removed, c) for c in cut_uids}
+    upward = _Upward(down, ups)
     sasaran = []
     for r in sasaran_rows:
         s, before = r["element"], int(r["anggaran"] or 0)
         cuts_below = below.get(s["uid"], set()) | ({s["uid"]} if s["uid"] in cut_uids else set())
         moved_uids = set().union(*(removed_below_cut[c] for c in cuts_below)) if cuts_below else set()
-        moved = sum(v for u, v in tops.items() if u in moved_uids)
-        sasaran.append({"id": s["id"], "statement": s["statement"], "before": before, "after": before - moved, "moved": moved})
+        entry = {"id": s["id"], "statement": s["statement"], "before": before}
+        moved, exceeded = upward.moved(s["uid"], {u: v for u, v in tops.items() if u in moved_uids}, removed)
+        moved = min(moved, before)  # never more than the sasaran counted (a path the count left out)
+        entry.update(after=before - moved, moved=moved)
+        if exceeded:
+            entry["exceeds"] = [{"id": local_ref(plan_id, t), "pagu": pagu, "removed_below": below_t}
+                                for t, pagu, below_t in exceeded]
+        sasaran.append(entry)
 
     return ImpactResult(
         plan=plan_id,
@@ -179,6 +186,58 @@ def impact_of_rows(plan_id: str, cut_uids: list[str], rows: list[dict[str, Any]]
         jabatan_affected=sorted(jabatan.values(), key=lambda j: j["id"]),
         sasaran_anggaran=sasaran,
     )
+
+
+class _Upward:
+    """The paths up from removed elements to a sasaran, over the impact rows, for the money that moves.
+
+    A sasaran's budget before the cut counts its top-most budgeted elements (cypher/impact_rows.cypher).
+    A removed budgeted element inside one that stays (a kegiatan cut from a program with its own pagu)
+    takes its pagu out of that one's figure, and never more than that figure: where the kegiatan add up
+    to more than their program (two budget versions in seed 002, a malformed '32.400.0000' in Kotim),
+    the cut takes the program's figure and the excess is reported.
+    """
+
+    def __init__(self, down: list[dict[str, Any]], ups: list[dict[str, Any]]):
+        self.parents: dict[str, set[str]] = {}
+        self.pagu: dict[str, int] = {}
+        for r in down:
+            self.parents.setdefault(r["element"]["uid"], set()).update(r["parents"])
+        for r in (*down, *ups):
+            if r["element"].get("pagu") is not None:
+                self.pagu[r["element"]["uid"]] = int(r["element"]["pagu"])
+        for r in ups:
+            for c in r["children"]:
+                self.parents.setdefault(c, set()).add(r["element"]["uid"])
+
+    def top_budgeted(self, u: str, s: str) -> str | None:
+        """The highest budgeted element on a path from u up to s (s and u included), or None when u does
+        not reach s."""
+        stack, seen = [(u, u if u in self.pagu else None)], set()
+        while stack:
+            x, top = stack.pop()
+            if x == s:
+                return s if s in self.pagu else top
+            if x in seen:
+                continue
+            seen.add(x)
+            stack.extend((p, p if p in self.pagu else top) for p in self.parents.get(x, ()))
+        return None
+
+    def moved(self, s: str, tops: dict[str, int], removed: set[str]) -> tuple[int, list[tuple[str, int, int]]]:
+        """The money leaving sasaran s when the budgeted elements `tops` (uid -> pagu, each the top-most
+        removed budgeted element on its paths) go, and (element, its pagu, the removed pagu below it)
+        for every element that stays and had more removed below it than its own figure."""
+        inside: dict[str, int] = {}
+        total = 0
+        for u, v in tops.items():
+            t = self.top_budgeted(u, s)
+            if t is None or t in removed:
+                total += v
+            else:
+                inside[t] = inside.get(t, 0) + v
+        exceeded = [(t, self.pagu[t], v) for t, v in sorted(inside.items()) if v > self.pagu[t]]
+        return total + sum(min(v, self.pagu[t]) for t, v in inside.items()), exceeded
 
 
 def _descendants_in(rows: list[dict[str, Any]], root: str) -> set[str]:

@@ -99,6 +99,27 @@ def test_cutting_a_kegiatan_moves_its_own_pagu(seeded_store: GraphStore) -> None
     assert budgets["csf-1"] == (802_000_000, 762_000_000)
 
 
+def test_a_cut_never_takes_more_from_a_sasaran_than_the_figure_it_counted(seeded_store: GraphStore) -> None:
+    """Kotim's kegiatan under p-tmp is written '32.400.0000' (324 M) under a program of 32.400.000; seed
+    002's TMP kegiatan is 1.642.480.861 (RKT) under a program of 1.241.782.921 (PK Perubahan). Cutting
+    the kegiatan took its whole pagu out of the sasaran: -400.697.940 left for Buleleng's s4."""
+    r = impact(seeded_store, KOTIM, ["k-pemeliharaan-tmp"])
+    assert r.removed.anggaran == 324_000_000  # the kegiatan's own figure, as written
+    [csf2] = [s for s in r.sasaran_anggaran if s["moved"]]
+    assert (csf2["id"], csf2["before"], csf2["after"], csf2["moved"]) == ("csf-2", 182_400_000, 150_000_000, 32_400_000)
+    assert csf2["exceeds"] == [{"id": "p-tmp", "pagu": 32_400_000, "removed_below": 324_000_000}]
+    b = impact(seeded_store, "buleleng-dinsos-2023", ["k-tmp"])
+    [s4] = [s for s in b.sasaran_anggaran if s["moved"]]
+    assert (s4["id"], s4["before"], s4["after"], s4["moved"]) == ("s4-kepahlawanan", 1_241_782_921, 0, 1_241_782_921)
+    assert s4["exceeds"] == [{"id": "p-tmp", "pagu": 1_241_782_921, "removed_below": 1_642_480_861}]
+    for plan in ("buleleng-dinsos-2023", KOTIM):  # every single cut of both plans
+        for e in seeded_store.read("get_plan_tree", plan_id=plan):
+            for s in impact(seeded_store, plan, [e["element"]["id"]]).sasaran_anggaran:
+                assert 0 <= s["moved"] <= s["before"] and s["after"] == s["before"] - s["moved"], (plan, e["element"]["id"], s)
+    assert "exceeds" not in next(s for s in impact(seeded_store, KOTIM, ["k-rehab-pmks-lainnya"]).sasaran_anggaran
+                                 if s["id"] == "csf-1")
+
+
 def test_impact_lists_what_loses_support_in_document_order_after_a_reload(store: GraphStore, tmp_path: Path) -> None:
     """A reload reuses the engine's freed slots in another order; the indikator left without support
     are listed in the order the document gives them, on the first load and after a reload."""
@@ -242,6 +263,9 @@ def test_impact_page_names_what_it_lists_and_links_across_plans(client: TestClie
     two = " ".join(client.get(f"/plans/{KOTIM}/impact", params=[("cut", "p-psks-berdaya"), ("cut", "p-tmp")]).text.split())
     assert ('kinerjanya terhapus: <a href="/plans/kotim-dinsos-2025?node=p-psks-berdaya">Program Pemberdayaan Sosial</a>; '
             '<a href="/plans/kotim-dinsos-2025?node=p-tmp">Program Pengelolaan Taman Makam Pahlawan</a>') in two
+    odd = " ".join(client.get(f"/plans/{KOTIM}/impact", params={"cut": "k-pemeliharaan-tmp"}).text.split())
+    assert ('<a href="/plans/kotim-dinsos-2025?node=p-tmp">Program Pengelolaan Taman Makam Pahlawan</a> tercatat '
+            'Rp 32.400.000, lebih kecil dari Rp 324.000.000 yang terpotong di bawahnya') in odd
 
 
 def test_checks_page_names_an_element_on_hovering_its_id(client: TestClient) -> None:
