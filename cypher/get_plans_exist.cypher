@@ -1,4 +1,5 @@
-// Which of the given plan ids are loaded.
+// Which of the given plan ids are loaded, and the version of each (when it was written: a check reads
+// them before and after its rules, to tell a plan replaced while it was checked).
 UNWIND $plan_ids AS plan_id
 MATCH (p:Plan {id: plan_id})
-RETURN p.id AS id
+RETURN p.id AS id, p.loaded_at AS loaded_at

@@ -17,7 +17,7 @@ from typing import Any, Literal, NamedTuple
 import yaml
 from pydantic import BaseModel, Field
 
-from service.errors import NotFound
+from service.errors import Busy, NotFound
 from service.nomenklatur import LEVEL_ABOVE, LEVELS
 from service.plans import local_ref
 from service.store import GraphStore
@@ -746,27 +746,43 @@ def run_checks_many(store: GraphStore, plan_ids: list[str], config: dict[str, An
         return _run_checks_many(store, plan_ids, config, only)
 
 
+# how many times a check starts again when a plan it reads is replaced while its rules run
+CHECK_ATTEMPTS = 3
+
+
+def _versions(rows: list[dict[str, Any]]) -> dict[str, str | None]:
+    return {r["id"]: r["loaded_at"] for r in rows}
+
+
 def _run_checks_many(store: GraphStore, plan_ids: list[str], config: dict[str, Any] | None,
                      only: list[str] | None) -> list[CheckReport]:
     plan_ids = list(dict.fromkeys(plan_ids))
-    known = {r["id"] for r in store.read("get_plans_exist", plan_ids=plan_ids)}
-    missing = [p for p in plan_ids if p not in known]
-    if missing:
-        raise NotFound(f"no plan {missing[0]!r} is loaded")
     config = config or load_config()
-    ctx = Context(store, plan_ids, config)
-    by_plan: dict[str, list[Finding]] = {p: [] for p in plan_ids}
     first = {q: k for k, q in enumerate(READ_FIRST)}
     rules = sorted((r for rid, r in RULES.items() if not only or rid in only), key=lambda r: first.get(r.query, len(first)))
-    # Every query is sent ahead at once, in the order the rules read them: Python turns one reply into
-    # findings while the engine computes the next rows.
-    ctx.read_ahead([(q, r.params(ctx)) for r in rules for q in (r.query, *READS_ALSO.get(r.query, ()))])
-    try:
-        for r in rules:
-            for f in r.run(ctx, r):
-                by_plan[f.plan].append(f)  # every rule names the plan of its findings (Rule.finding)
-    finally:
-        ctx.close()
+    for _ in range(CHECK_ATTEMPTS):
+        versions = _versions(store.read("get_plans_exist", plan_ids=plan_ids))
+        missing = [p for p in plan_ids if p not in versions]
+        if missing:
+            raise NotFound(f"no plan {missing[0]!r} is loaded")
+        ctx = Context(store, plan_ids, config)
+        by_plan: dict[str, list[Finding]] = {p: [] for p in plan_ids}
+        # Every query is sent ahead at once, in the order the rules read them: Python turns one reply into
+        # findings while the engine computes the next rows. The plans' versions come last: each rule
+        # reads in a statement of its own, and a plan replaced between two of them mixes two versions.
+        ctx.read_ahead([*((q, r.params(ctx)) for r in rules for q in (r.query, *READS_ALSO.get(r.query, ()))),
+                        ("get_plans_exist", {})])
+        try:
+            for r in rules:
+                for f in r.run(ctx, r):
+                    by_plan[f.plan].append(f)  # every rule names the plan of its findings (Rule.finding)
+            unchanged = _versions(ctx.rows("get_plans_exist")) == versions
+        finally:
+            ctx.close()
+        if unchanged:
+            break
+    else:
+        raise Busy(f"the plans checked were replaced {CHECK_ATTEMPTS} times while they were checked; try again")
     infos = [r.info(ctx) for r in RULES.values()]
     reports = []
     for p in plan_ids:

@@ -57,3 +57,10 @@ class GraphUnavailable(PokinError):
 
     status_code = 503
     code = "graph_unavailable"
+
+
+class Busy(PokinError):
+    """What was asked for kept changing while it was read (plans replaced during a check); try again."""
+
+    status_code = 409
+    code = "changed_while_read"

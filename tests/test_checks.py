@@ -363,9 +363,47 @@ def test_a_check_sends_each_rule_query_once_all_ahead(seeded_store: GraphStore, 
     monkeypatch.setattr(seeded_store, "read", one)
     together = run_checks_many(seeded_store, SEED_PLANS)
     [names] = sent
-    assert Counter(names) == Counter({r.query for r in RULES.values()} | {"check_nomenklatur_parents"})
+    assert Counter(names) == Counter({r.query for r in RULES.values()} | {"check_nomenklatur_parents", "get_plans_exist"})
     assert names[:len(READ_FIRST)] == list(READ_FIRST) and single == ["get_plans_exist"]
+    assert names[-1] == "get_plans_exist"  # the versions after the rules: a plan replaced meanwhile is checked again
     assert {r.plan: len(r.findings) for r in together} == SEED_FINDINGS
+
+
+def test_a_plan_replaced_while_it_is_checked_is_checked_again(store: GraphStore, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each rule reads in a statement of its own: a plan replaced between two of them gave findings of
+    two versions at once. The check reads the plans' versions before and after its rules and starts
+    again when one changed; a plan that keeps changing is a 409 (Busy), never a mixed report. (The
+    replace comes right after the first read of the versions here: where, among the rules' statements,
+    the engine runs a concurrent write is up to its threads.)"""
+    from service.errors import Busy
+
+    load_paths(store, [CLEAN])
+    doc = yaml.safe_load(CLEAN.read_text(encoding="utf-8"))
+    for el in doc["elements"]:
+        el.pop("indikator", None)  # the second version: every element without indikator
+    bare = tmp_path / "clean-2025.yaml"
+    bare.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    read = store.read
+    versions_read = []
+
+    def replace_after(versions: list[Path]) -> object:
+        def patched(name: str, **params: object) -> list[dict]:
+            rows = read(name, **params)
+            if name == "get_plans_exist":
+                versions_read.append(rows[0]["loaded_at"])
+                if versions:
+                    load_paths(store, [versions.pop(0)])
+            return rows
+        return patched
+
+    monkeypatch.setattr(store, "read", replace_after([bare]))
+    [report] = run_checks_many(store, ["clean-2025"])
+    assert len(versions_read) == 2 and versions_read[0] != versions_read[1]  # started again once
+    assert [f.rule for f in report.findings] == ["missing_indikator"] * len(doc["elements"])  # the second version, whole
+    monkeypatch.setattr(store, "read", replace_after([CLEAN, bare, CLEAN]))
+    with pytest.raises(Busy, match="replaced 3 times while they were checked"):
+        run_checks_many(store, ["clean-2025"])
 
 
 def test_rules_run_with_the_garbage_collector_paused(seeded_store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
