@@ -31,7 +31,41 @@ class _Lines:
         return self.by_path.get((), None)
 
 
+    budget: int = 0  # nodes _construct may still build: an alias is built again wherever it is used
+
+    def spend(self, node: yaml.Node, file: str) -> None:
+        self.budget -= 1
+        if self.budget < 0:
+            raise InvalidPlan([PlanProblem(file, node.start_mark.line + 1, "", (
+                "too many values once its aliases (*name) are expanded: a plan file repeats values "
+                "it needs, it does not multiply them"))])
+
+
+# how deep a plan file may nest (plans nest about six levels); deeper, the YAML parser runs out of stack
+MAX_DEPTH = 100
+
+
+def _too_deep(text: str, file: str) -> InvalidPlan:
+    """The problem of a file nested beyond MAX_DEPTH, at the line where it gets that deep (the tokens,
+    read without recursing)."""
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, (yaml.FlowSequenceStartToken, yaml.FlowMappingStartToken,
+                                  yaml.BlockSequenceStartToken, yaml.BlockMappingStartToken)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return InvalidPlan([PlanProblem(file, token.start_mark.line + 1, "",
+                                                    f"nested more than {MAX_DEPTH} levels deep")])
+            elif isinstance(token, (yaml.FlowSequenceEndToken, yaml.FlowMappingEndToken, yaml.BlockEndToken)):
+                depth -= 1
+    except yaml.MarkedYAMLError:
+        pass
+    return InvalidPlan([PlanProblem(file, None, "", f"nested more than {MAX_DEPTH} levels deep")])
+
+
 def _construct(node: yaml.Node, path: tuple[Any, ...], lines: _Lines, file: str) -> Any:
+    lines.spend(node, file)
     lines.by_path[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -91,14 +125,17 @@ def parse_plan_text(text: str, file: str) -> PlanDocument:
     """
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        if node is None:
+            raise InvalidPlan([PlanProblem(file, 1, "", "empty file")])
+        # every node of the text once, and a margin for a few aliases
+        lines = _Lines(budget=len(text) + 10_000)
+        data = _construct(node, (), lines, file)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         raise InvalidPlan([PlanProblem(file, line, "", f"not valid YAML: {e.problem or e}")]) from e
-    if node is None:
-        raise InvalidPlan([PlanProblem(file, 1, "", "empty file")])
-    lines = _Lines()
-    data = _construct(node, (), lines, file)
+    except RecursionError:
+        raise _too_deep(text, file) from None
     if not isinstance(data, dict):
         raise InvalidPlan([PlanProblem(file, 1, "", "expected a mapping with plan, jabatan, elements")])
     try:

@@ -102,6 +102,25 @@ def test_invalid_yaml_names_line() -> None:
     assert line == 2 and field == "" and message.startswith("not valid YAML")
 
 
+def test_a_file_nested_too_deep_is_refused_at_the_line_it_gets_too_deep() -> None:
+    """The YAML parser recursed out of stack on such files (a 500 from the API)."""
+    assert problems_of("plan: " + "[" * 1000 + "]" * 1000) == [(1, "", "nested more than 100 levels deep")]
+    block = "plan:\n" + "".join("  " * i + "a:\n" for i in range(1, 2000))
+    assert problems_of(block) == [(101, "", "nested more than 100 levels deep")]
+
+
+def test_aliases_that_multiply_values_are_refused() -> None:
+    """289 bytes of anchors, each repeating the one before ten times, took 7 s and 350 MB to expand; the
+    loader now stops once it has built more values than the text could hold without aliases."""
+    bomb = "a0: &a0 [x,x,x,x,x,x,x,x,x,x]\n" + "".join(
+        f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 10) + "]\n" for i in range(1, 6)) + "plan: *a5\n"
+    [(line, field, message)] = problems_of(bomb)
+    assert message.startswith("too many values once its aliases (*name) are expanded") and field == ""
+    # an alias used as intended: a list written once, used twice
+    reused = GOOD.replace("    jabatan: [kadis]", "    jabatan: &owners [kadis]") + "    jabatan: *owners\n"
+    assert [e.jabatan for e in parse_plan_text(reused, "plan.yaml").elements] == [["kadis"], ["kadis"]]
+
+
 def test_declared_pagu_must_match_raw() -> None:
     text = GOOD.replace('anggaran: "372.250.370"', 'anggaran: {raw: "372.250.370", pagu: 372250371}')
     assert problems_of(text) == [(13, "elements[1](id=s).anggaran",
