@@ -75,6 +75,10 @@ def test_api_plans_pages_and_searches(client: TestClient) -> None:
     r = client.get("/api/plans", params={"q": "Kotawaringin"})
     assert [p["id"] for p in r.json()] == ["kotim-dinsos-2025", "kotim-pemda-2025"] and r.headers["x-total-count"] == "2"
     assert client.get("/api/plans", params={"limit": 0}).status_code == 422
+    far = client.get("/api/plans", params={"offset": 1_000_000_000})
+    assert far.json() == [] and far.headers["x-total-count"] == "7"
+    # the engine takes SKIP modulo 2^32: 4294967296 listed every plan, 4294967299 as 3 did
+    assert client.get("/api/plans", params={"offset": 4_294_967_296}).status_code == 422
 
 
 def test_plans_page_reads_one_page_from_the_store(seeded_store) -> None:

@@ -73,7 +73,7 @@ PAGE_SIZE = 50
 
 @router.get("/", response_class=HTMLResponse)
 def plans_page(request: Request, store: StoreDep, settings: SettingsDep,
-               q: Annotated[str, Query(max_length=200)] = "", page: Annotated[int, Query(ge=1)] = 1) -> HTMLResponse:
+               q: Annotated[str, Query(max_length=200)] = "", page: Annotated[int, Query(ge=1, le=1_000_000)] = 1) -> HTMLResponse:
     # one page read from the store (a national store holds 18,000 plans; reading them all took 0.6 s)
     plans, matching, total = plan_store.plans_page(store, q, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     pages = max(1, -(-matching // PAGE_SIZE))

@@ -17,7 +17,8 @@ router = APIRouter(prefix="/api/plans", tags=["plans"])
 def list_plans(store: StoreDep, response: Response,
                q: Annotated[str, Query(max_length=200,
                                        description="only plans with this in their id, pemda, perangkat daerah or title")] = "",
-               offset: Annotated[int, Query(ge=0, description="skip this many plans (in id order)")] = 0,
+               # bounded: the engine takes SKIP modulo 2^32 (4294967296 skipped nothing)
+               offset: Annotated[int, Query(ge=0, le=1_000_000_000, description="skip this many plans (in id order)")] = 0,
                limit: Annotated[int | None, Query(ge=1, le=1000, description="at most this many plans")] = None) -> list[PlanSummary]:
     """Loaded plans with counts per level, indikator, jabatan and total anggaran, in id order: every one,
     or with q / offset / limit one page of them (X-Total-Count then says how many match)."""
