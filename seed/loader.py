@@ -83,9 +83,12 @@ def _construct(node: yaml.Node, path: tuple[Any, ...], lines: _Lines, file: str)
         return [_construct(item, path + (i,), lines, file) for i, item in enumerate(node.value)]
     loader = yaml.SafeLoader("")
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
     finally:
         loader.dispose()
+    if isinstance(value, str) and "\x00" in value:  # "\0" or "\x00" in a quoted string: the engine takes no NUL
+        raise InvalidPlan([PlanProblem(file, node.start_mark.line + 1, _dotted(path), "holds a NUL character")])
+    return value
 
 
 def _dotted(path: Iterable[Any]) -> str:

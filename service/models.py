@@ -122,6 +122,12 @@ def _parse_year_map(v: Any) -> Any:
         raise ValueError("expected a mapping of year to value, e.g. {2025: '93,59%'}")
     out: dict[int, Nilai] = {}
     for year, raw in v.items():
+        try:
+            number = int(year)
+        except (TypeError, ValueError):
+            raise ValueError(f"expected a year such as 2025, got {year!r}") from None
+        if not 1990 <= number <= 2100:
+            raise ValueError(f"year {year} is outside 1990-2100")
         if isinstance(raw, Nilai):
             out[int(year)] = raw
             continue

@@ -79,7 +79,7 @@ def parse_rupiah(raw: str | int) -> tuple[int, bool]:
     if isinstance(raw, bool):
         raise ValueError_(f"not an amount: {raw!r}")
     if isinstance(raw, int):
-        return raw, True
+        return _bounded_rupiah(raw, raw), True
     text = raw.strip()
     if text.lower().startswith("rp"):
         text = text[2:].lstrip(". ")
@@ -90,7 +90,18 @@ def parse_rupiah(raw: str | int) -> tuple[int, bool]:
     value, wellformed = _to_float(text)
     if value != int(value):
         raise ValueError_(f"rupiah amount with decimals: {raw!r}")
-    return int(value), wellformed
+    return _bounded_rupiah(int(value), raw), wellformed
+
+
+# Rp 1.000 triliun: five times the largest APBD (DKI Jakarta, under Rp 100 triliun), and exact as a float
+# (amounts pass through one); beyond it a figure is a typo, and the engine's 64-bit sums overflow.
+MAX_RUPIAH = 10**15
+
+
+def _bounded_rupiah(value: int, raw: str | int) -> int:
+    if abs(value) > MAX_RUPIAH:
+        raise ValueError_(f"more than Rp 1.000.000.000.000.000, not a regional budget: {raw!r}")
+    return value
 
 
 def parse_range(raw: str) -> tuple[float, float, str] | None:

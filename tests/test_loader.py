@@ -121,6 +121,19 @@ def test_aliases_that_multiply_values_are_refused() -> None:
     assert [e.jabatan for e in parse_plan_text(reused, "plan.yaml").elements] == [["kadis"], ["kadis"]]
 
 
+def test_values_the_engine_cannot_hold_are_refused_with_their_line_and_field() -> None:
+    """A review got a 400 naming the engine's statement parameter, without file, line or field, for an
+    amount beyond 64 bits, a year of twenty digits, and a NUL character."""
+    budget = problems_of(GOOD.replace('"372.250.370"', '"9.223.372.036.854.775.807"'))
+    assert budget == [(13, "elements[1](id=s).anggaran",
+                       "more than Rp 1.000.000.000.000.000, not a regional budget: '9.223.372.036.854.775.807'")]
+    assert parse_plan_text(GOOD.replace('"372.250.370"', '"1.000.000.000.000.000"'), "p.yaml").elements[1].anggaran.pagu == 10**15
+    year = problems_of(GOOD + '    indikator:\n      - {name: Persentase X, target: {99999999999999999999: "90"}}\n')
+    assert year == [(15, "elements[1](id=s).indikator[0].target", "year 99999999999999999999 is outside 1990-2100")]
+    nul = problems_of(GOOD.replace("statement: Meningkatnya pelayanan", 'statement: "Meningkatnya\\0 pelayanan"'))
+    assert nul == [(11, "elements[1].statement", "holds a NUL character")]
+
+
 def test_declared_pagu_must_match_raw() -> None:
     text = GOOD.replace('anggaran: "372.250.370"', 'anggaran: {raw: "372.250.370", pagu: 372250371}')
     assert problems_of(text) == [(13, "elements[1](id=s).anggaran",
