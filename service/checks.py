@@ -17,7 +17,7 @@ from typing import Any, Literal, NamedTuple
 import yaml
 from pydantic import BaseModel, Field
 
-from service.errors import Busy, NotFound
+from service.errors import Busy, NotFound, QueryError
 from service.nomenklatur import LEVEL_ABOVE, LEVELS
 from service.plans import local_ref
 from service.store import GraphStore
@@ -741,7 +741,12 @@ def run_checks_many(store: GraphStore, plan_ids: list[str], config: dict[str, An
 
     Raises:
         NotFound: a plan is not loaded.
+        QueryError: `only` names a rule that does not exist (empty names, as a form sends them, are ignored).
     """
+    only = [r for r in only or () if r.strip()] or None
+    unknown = sorted({r for r in only or () if r not in RULES})
+    if unknown:
+        raise QueryError(f"no rule {unknown[0]!r}; known: {', '.join(RULES)}")
     with gc_paused():
         return _run_checks_many(store, plan_ids, config, only)
 

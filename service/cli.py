@@ -49,7 +49,9 @@ def _fail(err: PokinError) -> NoReturn:
             typer.echo(f"  {p}", err=True)
     else:
         typer.echo(f"error: {err}", err=True)
-    raise typer.Exit(2 if isinstance(err, InvalidPlan) else 1)
+    # 2 for what the user asked wrongly (an invalid file, an unknown rule or scale), as typer's own usage
+    # errors; 1 for the rest, the code `pokin check --fail-on` also ends with when it finds something
+    raise typer.Exit(2 if isinstance(err, (InvalidPlan, QueryError)) else 1)
 
 
 def _json(data: Any) -> None:

@@ -210,6 +210,12 @@ def test_api_trace_impact_checks_capaian(client: TestClient) -> None:
     assert unchosen.status_code == 200 and unchosen.json() == client.get("/api/plans/buleleng-dinsos-2023/capaian").json()
     bad = client.get("/api/plans/buleleng-dinsos-2023/capaian", params={"negatif_formula": "r_over_t"}).json()["error"]
     assert bad["code"] == "bad_query" and "known: 2t_minus_r, t_over_r" in bad["message"]
+    # a rule filter naming no rule was an empty report, as if the plan were clean; an empty one is ignored
+    for path, params in ((f"/api/plans/{KOTIM}/checks", {}), (f"/api/plans/{KOTIM}/checks.csv", {}),
+                         (f"/api/plans/{KOTIM}/checks.xlsx", {}), ("/api/checks", {"pemda": "Kabupaten Kotawaringin Timur"})):
+        typo = client.get(path, params={**params, "rule": "ORPHAN"})
+        assert typo.status_code == 400 and typo.json()["error"]["message"].startswith("no rule 'ORPHAN'; known: orphan"), path
+    assert client.get(f"/api/plans/{KOTIM}/checks?rule=").json() == c
     # the LKjIP's realisasi anggaran, from the store (the figures are the document's, see test_capaian)
     total = cap["keuangan"][-1]
     assert (total["element_id"], total["pagu"], total["realisasi"], round(total["capaian_keuangan"], 2)) == (
@@ -365,6 +371,9 @@ def test_cli_check_exit_codes_and_formats(seeded_dir: Path) -> None:
     assert ok.returncode == 0 and "0 error(s), 0 warning(s)" in ok.stdout
     warn = pokin(seeded_dir, "check", "buleleng-dinsos-2024", "--fail-on", "warning", "--format", "csv")
     assert warn.returncode == 1 and warn.stdout.startswith("plan,rule,severity,node_ids,message")
+    # an unknown rule is asked wrongly (2), not a plan with findings (1), nor a clean plan
+    typo = pokin(seeded_dir, "check", "buleleng-dinsos-2024", "--rule", "budget_rolup", "--fail-on", "error")
+    assert typo.returncode == 2 and "no rule 'budget_rolup'; known: orphan, no_parent" in typo.stderr
 
 
 def test_cli_trace_impact_capaian(seeded_dir: Path) -> None:

@@ -54,7 +54,7 @@ def test_query_runs_a_named_query(seeded_dir: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)[0]["plan"]["pemda"] == "Kota Bontang"
     bad = pokin(seeded_dir, "query", "get_plan")
-    assert bad.returncode == 1 and "needs parameter(s) plan_id" in bad.stderr
+    assert bad.returncode == 2 and "needs parameter(s) plan_id" in bad.stderr  # asked wrongly: a usage error
 
 
 def test_load_refuses_a_bad_file_and_writes_nothing(tmp_path: Path) -> None:
