@@ -152,6 +152,9 @@ def test_api_and_cli_diagrams(seeded_dir: Path, tmp_path: Path) -> None:
         r = client.get(f"/api/plans/{K}/diagram.pdf", params={"view": "jabatan", "jabatan": "kadis"})
         assert r.content[:5] == b"%PDF-"
         assert client.get(f"/api/plans/{K}/diagram.svg", params={"view": "jabatan"}).json()["error"]["code"] == "bad_query"
+        for params in ({"view": "jabatan", "jabatan": "nope"}, {"sasaran": "nope"}):  # were 500s
+            r = client.get(f"/api/plans/{K}/diagram.svg", params=params)
+            assert r.status_code == 404 and r.json()["error"]["message"].startswith(f"plan '{K}' has no "), params
     out = tmp_path / "distribusi.svg"
     res = pokin(seeded_dir, "render", K, "--view", "distribusi", "-o", str(out))
     assert res.returncode == 0, res.stderr

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import graphviz
 
-from service.errors import PokinError
+from service.errors import NotFound, PokinError
 from service.models import TreeElement
 from service.plans import ExternalElement, PlanGraph
 from service.values import format_rupiah
@@ -258,7 +258,7 @@ def build_pohon(data: PlanGraph, *, collapse_below: str | None = None, sasaran: 
     shown_ids = set(by_id)
     if sasaran:
         if sasaran not in by_id:
-            raise PokinError(f"plan {pid!r} has no element {sasaran!r}")
+            raise NotFound(f"plan {pid!r} has no element {sasaran!r}")
         branch = {sasaran} | below(sasaran)
         shown_ids = branch | above(branch)
     limit = LEVELS.index(collapse_below) if collapse_below else len(LEVELS) - 1
@@ -404,7 +404,7 @@ def build_jabatan(data: PlanGraph, jabatan_id: str, *, overlay: Overlay | None =
     pid = tree.plan.id
     jab = {j.id: j for j in data.jabatan}
     if jabatan_id not in jab:
-        raise PokinError(f"plan {pid!r} has no jabatan {jabatan_id!r}; known: {', '.join(jab)}")
+        raise NotFound(f"plan {pid!r} has no jabatan {jabatan_id!r}; known: {', '.join(jab)}")
     j = jab[jabatan_id]
     by_id = {e.id: e for e in tree.elements}
     own = {e for e in j.elements if e in by_id}
