@@ -310,6 +310,13 @@ def _fmt(x: float) -> str:
     return f"{x:.10g}"
 
 
+def _settle(v: float) -> float:
+    """A computed capaian without the binary floating-point noise of its division: 5,43 of 6 is 90.5, not
+    90.49999999999999, which fell below a scale's 90.5 boundary (nine decimals: far below any figure a
+    document prints, far above the noise)."""
+    return round(v, 9) if math.isfinite(v) else v
+
+
 def _point(pol: str, t: float, r: float, negatif_formula: str, flags: list[str],
            explain: bool = True) -> tuple[float | None, str, str | None, str | None]:
     """Capaian against a single target value: (value, formula, expression, reason when None); the
@@ -319,7 +326,7 @@ def _point(pol: str, t: float, r: float, negatif_formula: str, flags: list[str],
             flags.append("target_zero_positif_undefined")
             return (None, "R / T x 100", f"{_fmt(r)} / 0 x 100" if explain else None,
                     "positif capaian is undefined for a target of 0")
-        v = r / t * 100
+        v = _settle(r / t * 100)
         return v, "R / T x 100", f"{_fmt(r)} / {_fmt(t)} x 100 = {v:.2f}" if explain else None, None
     if t == 0:
         if r == 0:
@@ -332,9 +339,9 @@ def _point(pol: str, t: float, r: float, negatif_formula: str, flags: list[str],
             flags.append("realisasi_zero_t_over_r_undefined")
             return (None, "T / R x 100", f"{_fmt(t)} / 0 x 100" if explain else None,
                     "T / R is undefined for a realisasi of 0")
-        v = t / r * 100
+        v = _settle(t / r * 100)
         return v, "T / R x 100", f"{_fmt(t)} / {_fmt(r)} x 100 = {v:.2f}" if explain else None, None
-    v = (2 * t - r) / t * 100
+    v = _settle((2 * t - r) / t * 100)
     expr = f"(2 x {_fmt(t)} - {_fmt(r)}) / {_fmt(t)} x 100 = {v:.2f}" if explain else None
     if v < 0:
         flags.append("floored_at_zero")

@@ -203,6 +203,18 @@ def test_permendagri86_scale(config: CapaianConfig) -> None:
 
 
 @pytest.mark.unit
+@pytest.mark.parametrize(("t", "r", "value", "expected"), [
+    ("6", "5,43", 90.5, "Sangat Tinggi"),  # 5.43 / 6 * 100 was 90.49999999999999: Tinggi
+    ("18", "11,79", 65.5, "Sedang"), ("46", "34,73", 75.5, "Tinggi"),  # 65.49999999999999, 75.49999999999999
+    ("1000", "505", 50.5, "Rendah"),
+])
+def test_capaian_on_a_scale_boundary_gets_the_predikat_of_the_boundary(config: CapaianConfig, t: str, r: str, value: float,
+                                                                      expected: str) -> None:
+    c = capaian(n(t), n(r), "positif", explain=False)
+    assert c.value == value and predikat(c.value, config.scales["permendagri86"]) == expected
+
+
+@pytest.mark.unit
 def test_buleleng_scale_normalised_has_no_gaps(config: CapaianConfig) -> None:
     s = config.scales["buleleng_lkjip_2023"]
     assert scale_gaps(s) == []
