@@ -156,6 +156,10 @@ def impact_of_rows(plan_id: str, cut_uids: list[str], rows: list[dict[str, Any]]
             below.setdefault(uid, set()).add(c)
     sasaran_rows = sorted((r for r in rows if r["part"] == "sasaran"), key=lambda r: r["element"]["seq"])
     removed_below_cut = {c: _descendants_in(down_removed, c) for c in cut_uids}
+    in_plan = {r["element"]["uid"] for r in (*down, *ups) if r["element"]["plan"] == plan_id}
+    for c in cut_uids:  # a cut in another plan must reach this one, above or below, or the answer is about nothing here
+        if not c.startswith(plan_id + "/") and not (removed_below_cut[c] | _above(c, below)) & in_plan:
+            raise QueryError(f"{c} is not in plan {plan_id!r} and no element of it contributes to or from it")
     upward = _Upward(down, ups)
     sasaran = []
     for r in sasaran_rows:
@@ -238,6 +242,11 @@ class _Upward:
                 inside[t] = inside.get(t, 0) + v
         exceeded = [(t, self.pagu[t], v) for t, v in sorted(inside.items()) if v > self.pagu[t]]
         return total + sum(min(v, self.pagu[t]) for t, v in inside.items()), exceeded
+
+
+def _above(cut: str, below: dict[str, set[str]]) -> set[str]:
+    """The ancestors standing above a cut element (below: ancestor -> the cuts under it)."""
+    return {a for a, cuts in below.items() if cut in cuts}
 
 
 def _descendants_in(rows: list[dict[str, Any]], root: str) -> set[str]:

@@ -179,6 +179,13 @@ def test_cut_needs_an_element(seeded_store: GraphStore) -> None:
         impact(seeded_store, KOTIM, [])
     with pytest.raises(NotFound, match="plan 'kotim-dinsos-2025' has no element 'p-nope'"):
         impact(seeded_store, KOTIM, ["p-bencana", "p-nope"])
+    # another plan's element: only where it reaches this plan (it was Buleleng's whole budget, 'removed' from Kotim)
+    with pytest.raises(QueryError, match="buleleng-dinsos-2023/tujuan is not in plan 'kotim-dinsos-2025' and no element"):
+        impact(seeded_store, KOTIM, ["buleleng-dinsos-2023/tujuan"])
+    above = impact(seeded_store, KOTIM, ["kotim-pemda-2025/sasaran-pmks"])  # the pemda's sasaran above the dinas
+    assert [r["id"] for r in above.removed.elements] == ["tujuan-distribusi", "kotim-pemda-2025/sasaran-pmks"]
+    below = impact(seeded_store, "kotim-pemda-2025", ["kotim-dinsos-2025/tujuan-distribusi"])
+    assert [u.id for u in below.unsupported] == ["tujuan-rpjmd", "sasaran-pmks"]
 
 
 @pytest.fixture()
