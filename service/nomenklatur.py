@@ -18,7 +18,8 @@ Where the 2027 data differs from RULES §4.3 (a 2022 dump) — the data files ar
   ``.0003``; Izin UGB/PUB ``1.06.02.2.02.0001`` → ``.0003``;
 * some were dropped or renamed: ``1.06.04.2.01.0007`` (NIK, Akta, Surat Nikah, KIA) is gone —
   its successor is ``.0014`` Fasilitasi Pembuatan Dokumen Kependudukan bagi …; the sub of the
-  same name survives only under ``1.06.04.2.02`` (``.0009``); ``1.06.02.2.03.0001``/``.0002``,
+  same name survives only under ``1.06.04.2.02`` (``.0009``), so a plan before 2027 may still file
+  it under ``.2.01`` (``data/nomenklatur/earlier_placements.tsv``); ``1.06.02.2.03.0001``/``.0002``,
   ``1.06.02.2.01.0001`` and ``1.06.06.2.01.0003`` are absent; Kampung/Taruna Siaga Bencana
   became "Koordinasi, Sosialisasi dan Pelaksanaan …"; Penjangkauan/Rujukan gained "Anak-Anak
   Terlantar";
@@ -473,6 +474,27 @@ def certified(code: str | None, name: str | None, level: str, parent_codes: Iter
         return False
     return all(prefix_matches(code, p) if p else False for p in parent_codes)
 
+
+
+# the budget year from which the shipped list ("versi pemutakhiran 2027") applies
+LIST_YEAR = 2027
+
+
+@lru_cache(maxsize=1)
+def _earlier_placements() -> dict[str, list[str]]:
+    """Codes the 2022 dump gave sub kegiatan that the 2027 list moved to another kegiatan, by name key."""
+    out: dict[str, list[str]] = {}
+    for line in (DATA_DIR / "earlier_placements.tsv").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            code, name, _now = line.split("\t")
+            out.setdefault(normalize_name(name), []).append(code)
+    return out
+
+
+def earlier_placement(name: str, kegiatan_code: str) -> str | None:
+    """The code an earlier list (RULES §4.3, 2022) gave the sub kegiatan named `name` under the kegiatan
+    `kegiatan_code`, where the shipped list files it elsewhere; None when it did not."""
+    return next((c for c in _earlier_placements().get(normalize_name(name), ()) if prefix_matches(c, kegiatan_code)), None)
 
 
 def load() -> Nomenklatur:

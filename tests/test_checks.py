@@ -222,10 +222,32 @@ def test_malformed_rupiah_kotim(seeded_store: GraphStore) -> None:
 def test_code_parent_kotim_psikososial(seeded_store: GraphStore) -> None:
     """Seed 003 item 4: Pelayanan Dukungan Psikososial (1.06.06.2.01.0005) listed under Kesiapsiagaan Bencana (1.06.06.2.02)."""
     found = findings(seeded_store, "kotim-dinsos-2025", "code_parent")
-    assert (["sk-dukungan-psikososial", "k-kesiapsiagaan-bencana"],
-            "sub kegiatan 1.06.06.2.01.0005 Pelayanan Dukungan Psikososial is listed under kegiatan 1.06.06.2.02 "
-            "Penyelenggaraan Pemberdayaan Masyarakat Terhadap Kesiapsiagaan Bencana Kabupaten/ Kota "
-            "(codes resolved from the nomenclature names)") in found
+    assert found == [(["sk-dukungan-psikososial", "k-kesiapsiagaan-bencana"],
+                      "sub kegiatan 1.06.06.2.01.0005 Pelayanan Dukungan Psikososial is listed under kegiatan 1.06.06.2.02 "
+                      "Penyelenggaraan Pemberdayaan Masyarakat Terhadap Kesiapsiagaan Bencana Kabupaten/ Kota "
+                      "(codes resolved from the nomenclature names)")]
+
+
+@pytest.mark.parametrize(("tahun", "flagged"), [(2025, False), (None, False), (2027, True)])
+def test_code_parent_takes_the_placement_of_the_plans_budget_year(store: GraphStore, tmp_path: Path, tahun: int | None,
+                                                                   flagged: bool) -> None:
+    """Kotim 2025 files Fasilitasi Pembuatan NIK ... under kegiatan 1.06.04.2.01, as the 2022 list did
+    (.0007, RULES §4.3); the 2027 list files the name under 1.06.04.2.02 (.0009). It was an error: for a
+    plan before 2027 it is not, for a 2027 plan it still is."""
+    kotim = yaml.safe_load((SEED_DIR / "kotim-dinsos-2025.yaml").read_text(encoding="utf-8"))
+    keep = {"p-rehabilitasi", "k-rehab-dasar", "sk-fasilitasi-nik-akta"}
+    plan = {"plan": {**kotim["plan"], "id": "nik", "tahun": tahun}, "jabatan": kotim["jabatan"],
+            "elements": [{**e, "parents": [p for p in e.get("parents", []) if p in keep]}
+                         for e in kotim["elements"] if e["id"] in keep]}
+    if tahun is None:
+        del plan["plan"]["tahun"]
+    path = tmp_path / "nik.yaml"
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    load_paths(store, [path])
+    found = [f for f in run_checks(store, "nik", only=["code_parent"]).findings]
+    assert [f.node_ids for f in found] == ([["sk-fasilitasi-nik-akta", "k-rehab-dasar"]] if flagged else [])
+    if flagged:
+        assert found[0].values["code"] == "1.06.04.2.02.0009" and found[0].values["parent_code"] == "1.06.04.2.01"
 
 
 def test_nomenklatur_near_miss_kotim_typos(seeded_store: GraphStore) -> None:
@@ -325,7 +347,7 @@ def test_json_and_csv_shapes(seeded_store: GraphStore) -> None:
 
 # findings per seed plan with the default configuration (rule by rule in the tests above)
 SEED_FINDINGS = {"bengsel-dinsos-2024": 282, "bengsel-pemda-2024": 1, "bontang-dspm-iku": 31, "buleleng-dinsos-2023": 140,
-                 "buleleng-dinsos-2024": 48, "kotim-dinsos-2025": 99, "kotim-pemda-2025": 2}
+                 "buleleng-dinsos-2024": 48, "kotim-dinsos-2025": 98, "kotim-pemda-2025": 2}
 SEED_PLANS = ["bengsel-dinsos-2024", "bengsel-pemda-2024", "bontang-dspm-iku", "buleleng-dinsos-2023",
               "buleleng-dinsos-2024", "kotim-dinsos-2025", "kotim-pemda-2025"]
 
