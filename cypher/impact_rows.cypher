@@ -17,7 +17,8 @@ WITH d, collect(p.uid) AS parents
 OPTIONAL MATCH (d)-[:MEASURED_BY]->(i)
 WITH d, parents, collect(CASE WHEN i IS NULL THEN null ELSE i {.id, .name} END) AS indikator
 OPTIONAL MATCH (d)-[:OWNED_BY]->(j)
-RETURN 'removed' AS part, d {.uid, .plan, .id, .level, .statement, .pagu} AS element, parents AS links, indikator,
+RETURN 'removed' AS part, d {.uid, .plan, .id, .level, .statement, .pagu, .anggaran_raw, .anggaran_wellformed} AS element,
+       parents AS links, indikator,
        collect(CASE WHEN j IS NULL THEN null ELSE j {.uid, .id, .name, .level} END) AS jabatan, [] AS above_cuts,
        null AS anggaran
 UNION ALL

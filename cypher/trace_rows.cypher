@@ -25,5 +25,6 @@ WITH DISTINCT d
 OPTIONAL MATCH (d)-[:CONTRIBUTES_TO]->(p)
 WITH d, collect(p.uid) AS parents
 OPTIONAL MATCH (d)-[:MEASURED_BY]->(i)
-RETURN 'below' AS part, [] AS path, 0 AS hops, null AS top_uid, d {.uid, .plan, .id, .level, .statement, .pagu, .seq} AS element,
+RETURN 'below' AS part, [] AS path, 0 AS hops, null AS top_uid,
+       d {.uid, .plan, .id, .level, .statement, .pagu, .anggaran_raw, .anggaran_wellformed, .seq} AS element,
        parents, count(i) AS n_indikator

@@ -28,6 +28,8 @@ class SubtreeNode(BaseModel):
     level: str
     statement: str
     pagu: int | None
+    anggaran_raw: str | None = None  # the pagu as written
+    anggaran_wellformed: bool | None = None  # False: the pagu is read from a malformed figure (a guess)
     parents: list[str]
     n_indikator: int
 
@@ -93,7 +95,8 @@ def trace_of_rows(plan_id: str, node: str, rows: list[dict[str, Any]]) -> Trace:
                 steps[s["uid"]] = [_trace_indikator(i) for i in sorted(s["indikator"], key=lambda i: i["seq"])]
     paths = [[TraceStep(**{**s, "indikator": steps[s["uid"]]}) for s in r["path"]] for r in ups]
     sub = [
-        SubtreeNode(**{k: r["element"].get(k) for k in ("uid", "plan", "id", "level", "statement", "pagu")},
+        SubtreeNode(**{k: r["element"].get(k) for k in ("uid", "plan", "id", "level", "statement", "pagu", "anggaran_raw",
+                                                        "anggaran_wellformed")},
                     parents=sorted(local_ref(plan_id, p) for p in r["parents"]), n_indikator=r["n_indikator"])
         for r in below
     ]

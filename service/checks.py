@@ -359,11 +359,21 @@ def _rollup(ctx: Context, r: Rule) -> list[Finding]:
     for row in ctx.rows("check_budget_rollup"):
         pagu, total = int(row["pagu"]), int(row["children_sum"])
         children = [c for _, c in sorted(zip(row["seqs"], row["children"], strict=True))]  # document order
-        out.append(r.finding(
-            ctx, row["plan"], [row["id"], *children],
-            f"{_lvl(row['level'])} anggaran {format_rupiah(pagu)} but its contributors add up to {format_rupiah(total)} "
-            f"(difference {format_rupiah(pagu - total)})",
-            pagu=pagu, raw=row["raw"], children_sum=total, difference=pagu - total, children=children))
+        malformed = ([row["id"]] if row["parent_malformed"] else []) + sorted(row["malformed"], key=children.index)
+        if malformed:  # a figure is a guess: no difference to report, but both sides as written
+            what = (f"anggaran written '{row['raw']}', malformed (read as {format_rupiah(pagu)})" if row["parent_malformed"]
+                    else f"anggaran {format_rupiah(pagu)}")
+            message = (f"{_lvl(row['level'])} {what}; its contributors add up to {format_rupiah(total)}"
+                       + (f", with malformed figures of {', '.join(c for c in malformed if c != row['id'])}"
+                          if any(c != row["id"] for c in malformed) else "")
+                       + ": correct the malformed figures, then check the roll-up again")
+            difference = None
+        else:
+            message = (f"{_lvl(row['level'])} anggaran {format_rupiah(pagu)} but its contributors add up to "
+                       f"{format_rupiah(total)} (difference {format_rupiah(pagu - total)})")
+            difference = pagu - total
+        out.append(r.finding(ctx, row["plan"], [row["id"], *children], message, pagu=pagu, raw=row["raw"],
+                             children_sum=total, difference=difference, children=children, malformed=malformed))
     return out
 
 

@@ -220,7 +220,9 @@ def trace(
         typer.echo(f"note: does not reach a tujuan (tops reached: {', '.join(t.reaches) or 'none'})")
     typer.echo(f"below: {len(t.subtree)} element(s)")
     for s in t.subtree:
-        typer.echo(f"  {s.level}: {s.statement}{'  [' + _rupiah(s.pagu) + ']' if s.pagu is not None else ''}")
+        budget = "" if s.pagu is None else (f"  [{_rupiah(s.pagu)}]" if s.anggaran_wellformed is not False
+                                            else f"  [written '{s.anggaran_raw}', malformed]")
+        typer.echo(f"  {s.level}: {s.statement}{budget}")
 
 
 @app.command()
@@ -236,9 +238,10 @@ def impact(
     if fmt == "json":
         _json(r.model_dump())
         return
-    c = r.removed.counts
-    typer.echo(f"cut {', '.join(r.cut)}: removes {c['program']} program, {c['kegiatan']} kegiatan, {c['sub_kegiatan']} sub kegiatan, "
-               f"{r.removed.indikator} indikator; anggaran {_rupiah(r.removed.anggaran)}")
+    levels = ", ".join(f"{n} {lvl.replace('_', ' ')}" for lvl, n in r.removed.counts.items() if n)
+    guessed = "".join(f" (includes {m['id']} written '{m['raw']}', malformed)" for m in r.removed.malformed)
+    typer.echo(f"cut {', '.join(r.cut)}: removes {levels or 'nothing'}, {r.removed.indikator} indikator; "
+               f"anggaran {_rupiah(r.removed.anggaran)}{guessed}")
     for a in r.unsupported:
         typer.echo(f"LEFT WITHOUT SUPPORT  {a.level}: {a.statement}")
     for a in r.affected:

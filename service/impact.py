@@ -18,6 +18,8 @@ class Removed(BaseModel):
     anggaran: int
     elements: list[dict[str, Any]]
     indikator: int
+    # the elements counted in `anggaran` whose pagu is read from a malformed figure (a guess), as written
+    malformed: list[dict[str, Any]] = []
 
 
 class Affected(BaseModel):
@@ -100,7 +102,9 @@ def impact_of_rows(plan_id: str, cut_uids: list[str], rows: list[dict[str, Any]]
         p, _, local = first.partition("/")
         raise NotFound(f"plan {p!r} has no element {local!r}")
     removed = _removed_set(down, set(cut_uids))
-    down_removed = [r for r in down if r["element"]["uid"] in removed]
+    # by level, then id: the engine returns the rows in an order of its own, which a change of the query moves
+    down_removed = sorted((r for r in down if r["element"]["uid"] in removed),
+                          key=lambda r: (LEVELS.index(r["element"]["level"]), r["element"]["uid"]))
     tops = _topmost_budgeted(down, removed)
 
     ups = [{**r, "children": r["links"]} for r in rows if r["part"] == "ancestor"]
@@ -180,6 +184,9 @@ def impact_of_rows(plan_id: str, cut_uids: list[str], rows: list[dict[str, Any]]
         cut=[local_ref(plan_id, c) for c in cut_uids],
         removed=Removed(
             counts=counts, anggaran=sum(tops.values()), indikator=sum(len(r["indikator"]) for r in down_removed),
+            malformed=[{"id": local_ref(plan_id, r["element"]["uid"]), "raw": r["element"].get("anggaran_raw"),
+                        "pagu": r["element"]["pagu"]}
+                       for r in down_removed if r["element"]["uid"] in tops and r["element"].get("anggaran_wellformed") is False],
             elements=[{"id": local_ref(plan_id, r["element"]["uid"]), "level": r["element"]["level"],
                        "statement": r["element"]["statement"], "pagu": r["element"].get("pagu")}
                       for r in sorted(down_removed, key=lambda r: (LEVELS.index(r["element"]["level"]), r["element"]["uid"]))],

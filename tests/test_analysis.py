@@ -104,7 +104,8 @@ def test_a_cut_never_takes_more_from_a_sasaran_than_the_figure_it_counted(seeded
     002's TMP kegiatan is 1.642.480.861 (RKT) under a program of 1.241.782.921 (PK Perubahan). Cutting
     the kegiatan took its whole pagu out of the sasaran: -400.697.940 left for Buleleng's s4."""
     r = impact(seeded_store, KOTIM, ["k-pemeliharaan-tmp"])
-    assert r.removed.anggaran == 324_000_000  # the kegiatan's own figure, as written
+    assert r.removed.anggaran == 324_000_000  # the kegiatan's own figure, as read
+    assert r.removed.malformed == [{"id": "k-pemeliharaan-tmp", "raw": "32.400.0000", "pagu": 324_000_000}]  # ... a guess
     [csf2] = [s for s in r.sasaran_anggaran if s["moved"]]
     assert (csf2["id"], csf2["before"], csf2["after"], csf2["moved"]) == ("csf-2", 182_400_000, 150_000_000, 32_400_000)
     assert csf2["exceeds"] == [{"id": "p-tmp", "pagu": 32_400_000, "removed_below": 324_000_000}]
@@ -387,6 +388,13 @@ def test_cli_trace_impact_capaian(seeded_dir: Path) -> None:
     out = pokin(seeded_dir, "impact", KOTIM, "--cut", "p-psks-berdaya", "--cut", "p-tmp", "--format", "json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["removed"]["anggaran"] == 182_400_000
+    odd = pokin(seeded_dir, "impact", KOTIM, "--cut", "k-pemeliharaan-tmp")
+    assert odd.stdout.splitlines()[0] == ("cut k-pemeliharaan-tmp: removes 1 kegiatan, 2 sub kegiatan, 3 indikator; anggaran "
+                                          "Rp 324.000.000 (includes k-pemeliharaan-tmp written '32.400.0000', malformed)")
+    top = pokin(seeded_dir, "impact", KOTIM, "--cut", "tujuan")  # every level it removes, tujuan and sasaran too
+    assert top.stdout.splitlines()[0] == "cut tujuan: removes 1 tujuan, 1 indikator; anggaran Rp 0"
+    below = pokin(seeded_dir, "trace", KOTIM, "p-tmp").stdout
+    assert "  kegiatan: Terpeliharanya Taman Makam Pahlawan  [written '32.400.0000', malformed]" in below.splitlines()
     t = pokin(seeded_dir, "trace", KOTIM, "sk-pengamanan-tmp")
     assert t.returncode == 0 and "tujuan: Meningkatnya Kesejahteraan Pemerlu Pelayanan Kesejahteraan Sosial (PPKS)" in t.stdout
     c = pokin(seeded_dir, "capaian", "buleleng-dinsos-2023", "--format", "json")

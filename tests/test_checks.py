@@ -197,6 +197,13 @@ def test_budget_rollup_kotim(seeded_store: GraphStore) -> None:
         "k-pemeliharaan-tmp": (324_000_000, 32_400_000),
         "k-umum": (667_292_466, 786_912_466),  # a sub kegiatan written 13.2918.000
     }
+    # where a figure is malformed the sum is of guesses: no difference, the malformed figures named
+    guessed = {f.node_ids[0]: (f.values["difference"], f.values["malformed"]) for f in report.findings if f.values["malformed"]}
+    assert guessed == {"p-tmp": (None, ["k-pemeliharaan-tmp"]), "k-pemeliharaan-tmp": (None, ["k-pemeliharaan-tmp"]),
+                       "k-umum": (None, ["sk-peralatan-rumah-tangga"])}
+    tmp = next(f for f in report.findings if f.node_ids[0] == "k-pemeliharaan-tmp")
+    assert tmp.message == ("kegiatan anggaran written '32.400.0000', malformed (read as Rp 324.000.000); its contributors "
+                           "add up to Rp 32.400.000: correct the malformed figures, then check the roll-up again")
     rehab = next(f for f in report.findings if f.node_ids[0] == "k-rehab-dasar")
     assert rehab.message.endswith("(difference -Rp 270.729.000)")
 
