@@ -351,12 +351,14 @@ def _condition_wording(ctx: Context, r: Rule) -> list[Finding]:
 
 
 @rule("budget_rollup", "error",
-      "Anggaran induk berbeda dari jumlah anggaran elemen di bawahnya.",
-      "A parent's anggaran differs from the sum of its children's.",
+      "Anggaran induk berbeda dari jumlah anggaran elemen di bawahnya (versi anggaran yang sama).",
+      "A parent's anggaran differs from the sum of its children's (of the same budget version).",
       "check_budget_rollup")
 def _rollup(ctx: Context, r: Rule) -> list[Finding]:
     out = []
     for row in ctx.rows("check_budget_rollup"):
+        if len({row["versi"], *row["versions"]} - {None}) > 1:
+            continue  # figures of two budget versions (murni, perubahan): not comparable (RULES R2.8)
         pagu, total = int(row["pagu"]), int(row["children_sum"])
         children = [c for _, c in sorted(zip(row["seqs"], row["children"], strict=True))]  # document order
         malformed = ([row["id"]] if row["parent_malformed"] else []) + sorted(row["malformed"], key=children.index)

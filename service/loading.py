@@ -112,6 +112,7 @@ def element_row(plan_id: str, seq: int, el: Element) -> dict[str, Any]:
         "pagu": a.pagu if a else None,
         "anggaran_raw": a.raw if a else None,
         "anggaran_wellformed": a.wellformed if a and a.raw is not None else None,
+        "anggaran_versi": a.versi if a else None,
         "realisasi_anggaran": a.realisasi if a else None,
         "realisasi_raw": a.realisasi_raw if a else None,
         "realisasi_wellformed": a.realisasi_wellformed if a and a.realisasi_raw is not None else None,

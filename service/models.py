@@ -163,8 +163,13 @@ class Nomenklatur(Strict):
 
 
 class Anggaran(Strict):
-    """Budget: pagu in integer rupiah and the text as written; realisasi where reported."""
+    """Budget: pagu in integer rupiah and the text as written; realisasi where reported.
 
+    `versi` says which budget the figure is from where a document mixes them (e.g. "murni", the budget as
+    first passed, against "perubahan", after the APBD-P): the roll-up compares only figures of one
+    version (RULES R2.8)."""
+
+    versi: str | None = Field(default=None, min_length=1, max_length=40)
     raw: str | None = None
     pagu: int | None = None
     wellformed: bool = True

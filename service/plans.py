@@ -70,7 +70,7 @@ def element_out(plan_id: str, e: dict[str, Any], parents: list[str], indikator: 
     anggaran = {
         "pagu": e.get("pagu"), "raw": e.get("anggaran_raw"), "wellformed": e.get("anggaran_wellformed"),
         "realisasi": e.get("realisasi_anggaran"), "realisasi_raw": e.get("realisasi_raw"),
-        "realisasi_wellformed": e.get("realisasi_wellformed"),
+        "realisasi_wellformed": e.get("realisasi_wellformed"), "versi": e.get("anggaran_versi"),
     }
     return TreeElement(
         id=e["id"], level=e["level"], statement=e["statement"],

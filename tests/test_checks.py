@@ -221,6 +221,20 @@ def test_budget_rollup_lists_contributors_in_document_order_after_a_reload(store
         assert next(f.node_ids for f in report.findings if f.node_ids[0] == expected[0]) == expected
 
 
+def test_budget_rollup_compares_figures_of_one_budget_version(store: GraphStore, tmp_path: Path) -> None:
+    """Seed 002 gives its programs' pagu after the perubahan (PK Perubahan) and its kegiatan's before it (RKT),
+    told apart by anggaran.versi: the six programs differ from their kegiatan's sums by up to 5,2 milyar,
+    and comparing them was six false errors. Without the versions they are compared."""
+    load_paths(store, [SEED_DIR / "buleleng-dinsos-2023.yaml"])
+    assert run_checks(store, "buleleng-dinsos-2023", only=["budget_rollup"]).findings == []
+    text = (SEED_DIR / "buleleng-dinsos-2023.yaml").read_text(encoding="utf-8").replace("versi: perubahan, ", "")
+    (tmp_path / "buleleng-dinsos-2023.yaml").write_text(text, encoding="utf-8")
+    load_paths(store, [tmp_path / "buleleng-dinsos-2023.yaml"])
+    found = run_checks(store, "buleleng-dinsos-2023", only=["budget_rollup"]).findings
+    assert [f.node_ids[0] for f in found] == ["p-bencana", "p-linjamsos", "p-pemberdayaan", "p-penunjang", "p-rehsos", "p-tmp"]
+    assert next(f for f in found if f.node_ids[0] == "p-rehsos").values["difference"] == 6_964_155_468 - 1_761_414_440
+
+
 def test_malformed_rupiah_kotim(seeded_store: GraphStore) -> None:
     report = run_checks(seeded_store, "kotim-dinsos-2025", only=["malformed_rupiah"])
     assert sorted(f.values["raw"] for f in report.findings) == ["13.2918.000", "23. 000.000", "3.536.925. 665", "32.400.0000"]
@@ -353,7 +367,7 @@ def test_json_and_csv_shapes(seeded_store: GraphStore) -> None:
 
 
 # findings per seed plan with the default configuration (rule by rule in the tests above)
-SEED_FINDINGS = {"bengsel-dinsos-2024": 282, "bengsel-pemda-2024": 1, "bontang-dspm-iku": 31, "buleleng-dinsos-2023": 140,
+SEED_FINDINGS = {"bengsel-dinsos-2024": 282, "bengsel-pemda-2024": 1, "bontang-dspm-iku": 31, "buleleng-dinsos-2023": 134,
                  "buleleng-dinsos-2024": 48, "kotim-dinsos-2025": 98, "kotim-pemda-2025": 2}
 SEED_PLANS = ["bengsel-dinsos-2024", "bengsel-pemda-2024", "bontang-dspm-iku", "buleleng-dinsos-2023",
               "buleleng-dinsos-2024", "kotim-dinsos-2025", "kotim-pemda-2025"]
