@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -20,7 +21,20 @@ T = TypeVar("T")
 
 app = typer.Typer(help="pokin: explore pohon kinerja cascades as a graph.", no_args_is_help=False, add_completion=False)
 
-FormatOpt = Annotated[str, typer.Option("--format", "-f", help="table or json")]
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class CheckFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table or json", case_sensitive=False)]
 
 
 @contextmanager
@@ -137,7 +151,7 @@ def _progress_bar():
 
 
 @app.command()
-def plans(fmt: FormatOpt = "table") -> None:
+def plans(fmt: FormatOpt = Format.table) -> None:
     """List the loaded plans with their counts per level and total anggaran."""
     from service.plans import list_plans
 
@@ -159,7 +173,7 @@ def plans(fmt: FormatOpt = "table") -> None:
 
 
 @app.command()
-def tree(plan: Annotated[str, typer.Argument(help="plan id")], fmt: FormatOpt = "table") -> None:
+def tree(plan: Annotated[str, typer.Argument(help="plan id")], fmt: FormatOpt = Format.table) -> None:
     """Print every element of a plan with its parents, indikator, anggaran and jabatan."""
     from service.plans import get_tree
 
@@ -199,7 +213,7 @@ def tree(plan: Annotated[str, typer.Argument(help="plan id")], fmt: FormatOpt = 
 def trace(
     plan: Annotated[str, typer.Argument(help="plan id")],
     node: Annotated[str, typer.Argument(help="element id (or other-plan/element)")],
-    fmt: FormatOpt = "table",
+    fmt: FormatOpt = Format.table,
 ) -> None:
     """Every path from an element up to the tujuan (across plans), and the subtree below it."""
     from service.alignment import trace as do_trace
@@ -229,7 +243,7 @@ def trace(
 def impact(
     plan: Annotated[str, typer.Argument(help="plan id")],
     cut: Annotated[list[str], typer.Option("--cut", help="element id to cut; repeat for several")],
-    fmt: FormatOpt = "table",
+    fmt: FormatOpt = Format.table,
 ) -> None:
     """What if these elements are cut: what falls, which sasaran lose support, how much budget moves."""
     from service.impact import impact as do_impact
@@ -265,7 +279,7 @@ def check(
     plan: Annotated[list[str] | None, typer.Argument(help="plan id(s)", show_default=False)] = None,
     pemda: Annotated[str | None, typer.Option("--pemda", help="check every loaded plan of this pemda, e.g. "
                                               "'Kabupaten Buleleng'")] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv")] = "table",
+    fmt: Annotated[CheckFormat, typer.Option("--format", "-f", help="table, json or csv", case_sensitive=False)] = CheckFormat.table,
     fail_on: Annotated[str | None, typer.Option("--fail-on", help="exit 1 when findings of this severity (or worse) exist: "
                                                 "error or warning")] = None,
     rule: Annotated[list[str] | None, typer.Option("--rule", help="run only this rule; repeat for several")] = None,
@@ -310,7 +324,7 @@ def check(
 @app.command()
 def capaian(
     plan: Annotated[str, typer.Argument(help="plan id")],
-    fmt: FormatOpt = "table",
+    fmt: FormatOpt = Format.table,
     scale: Annotated[str | None, typer.Option(help="predikat scale, e.g. permendagri86 or buleleng_lkjip_2023")] = None,
     negatif_formula: Annotated[str | None, typer.Option(
         help="capaian of a negatif indikator: 2t_minus_r ((2T - R) / T x 100) or t_over_r (T / R x 100)")] = None,
