@@ -488,8 +488,8 @@ def tree_from_document(doc: PlanDocument) -> PlanTree:
                     return True
         return False
 
-    total = sum(el.anggaran.pagu for el in doc.elements
-                if el.anggaran is not None and el.anggaran.pagu is not None and not budgeted_ancestor(el.id, set()))
+    budgeted = [el for el in doc.elements if el.anggaran is not None and el.anggaran.pagu is not None]
+    total = sum(el.anggaran.pagu for el in budgeted if not budgeted_ancestor(el.id, set())) if budgeted else None  # type: ignore[union-attr, misc]
     m = doc.plan
     summary = PlanSummary(id=m.id, pemda=m.pemda, perangkat_daerah=m.perangkat_daerah, tahun=m.tahun, periode=m.periode,
                           kind=m.kind.value, title=m.title, source_document=m.source_document, counts=counts,

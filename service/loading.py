@@ -221,7 +221,9 @@ def plan_summary(doc: PlanDocument) -> dict[str, int]:
            for level in ("tujuan", "sasaran", "program", "kegiatan", "sub_kegiatan")}
     out["n_indikator"] = sum(len(e.indikator) for e in doc.elements)
     out["n_jabatan"] = len(doc.jabatan)
-    out["anggaran_total"] = sum(by_id[e].anggaran.pagu for e in budgeted if not has_budgeted_ancestor(e))  # type: ignore[union-attr, misc]
+    # None, not 0, for a plan that gives no anggaran at all (a pohon kinerja, an IKU): "Rp 0" read as a zero budget
+    out["anggaran_total"] = (sum(by_id[e].anggaran.pagu for e in budgeted if not has_budgeted_ancestor(e))  # type: ignore[union-attr, misc]
+                             if budgeted else None)
     return out
 
 

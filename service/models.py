@@ -273,7 +273,7 @@ class PlanSummary(BaseModel):
     source_document: str | None = None
     loaded_at: str | None = None
     counts: dict[str, int]
-    anggaran_total: int
+    anggaran_total: int | None  # None: the plan gives no anggaran at all
 
 
 class IndikatorOut(BaseModel):

@@ -21,7 +21,7 @@ def _summary(row: dict[str, Any]) -> PlanSummary:
         periode=row.get("periode"), kind=row["kind"], title=row.get("title"), source_document=row.get("source_document"),
         loaded_at=row.get("loaded_at"),
         counts={k: int(row.get(f"n_{k}") or 0) for k in COUNT_KEYS},
-        anggaran_total=int(row.get("anggaran_total") or 0),
+        anggaran_total=None if row.get("anggaran_total") is None else int(row["anggaran_total"]),
     )
 
 
