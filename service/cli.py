@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -23,12 +23,12 @@ app = typer.Typer(help="pokin: explore pohon kinerja cascades as a graph.", no_a
 
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
 
 
-class CheckFormat(str, Enum):
+class CheckFormat(StrEnum):
     table = "table"
     json = "json"
     csv = "csv"
@@ -192,21 +192,31 @@ def tree(plan: Annotated[str, typer.Argument(help="plan id")], fmt: FormatOpt = 
             children.setdefault(p, []).append(e.id)
     typer.echo(f"{t.plan.id}: {t.plan.perangkat_daerah}, {t.plan.pemda} {t.plan.tahun or ''}")
 
-    def show(eid: str, depth: int, seen: frozenset[str]) -> None:
+    shown: dict[str, str | None] = {}  # element -> the parent it was printed under: each element once
+
+    def show(eid: str, depth: int, parent: str | None) -> None:
         e = by_id[eid]
+        pad = "  " * depth
+        if eid in shown:  # a second parent: a pointer, not its subtree again
+            typer.echo(f"{pad}- {e.level} {eid}: also under {shown[eid]}, shown there")
+            return
+        shown[eid] = parent
         money = f"  [{e.anggaran['raw']}]" if e.anggaran.get("raw") else ""
         cross = [p for p in e.parents if p not in by_id]
         extra = f"  -> {', '.join(cross)}" if cross else ""
-        typer.echo(f"{'  ' * depth}- {e.level}: {e.statement}{money}{extra}")
+        owners = f"  ({', '.join(e.jabatan)})" if e.jabatan else ""
+        typer.echo(f"{pad}- {e.level} {eid}: {e.statement}{money}{owners}{extra}")
         for ind in e.indikator:
             tgt = ", ".join(f"{y}: {n.raw}" for y, n in sorted(ind.target.items()))
-            typer.echo(f"{'  ' * depth}    · {ind.name}{' (' + tgt + ')' if tgt else ''}")
+            typer.echo(f"{pad}    · {ind.name}{' (' + tgt + ')' if tgt else ''}")
         for c in children.get(eid, []):
-            if c not in seen:
-                show(c, depth + 1, seen | {c})
+            show(c, depth + 1, eid)
 
     for r in roots:
-        show(r, 0, frozenset({r}))
+        show(r, 0, None)
+    for e in t.elements:  # on a cycle only (the loader refuses them): never reached from a root
+        if e.id not in shown:
+            show(e.id, 0, None)
 
 
 @app.command()

@@ -49,6 +49,19 @@ def test_tree_json_fields(seeded_dir: Path) -> None:
     assert {"name", "satuan", "target", "polaritas"} <= set(p["indikator"][0])
 
 
+def test_tree_table_prints_each_element_once_with_its_id(seeded_dir: Path) -> None:
+    """The table printed no ids (what trace and impact need) and an element under two parents twice, with
+    everything below it: 292 lines for Kotim's 72 elements."""
+    out = pokin(seeded_dir, "tree", "kotim-dinsos-2025")
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    full = [ln for ln in lines if ln.lstrip().startswith("- ") and "also under" not in ln]
+    assert len(full) == 72 and len({ln.split(":")[0].split()[-1] for ln in full}) == 72  # each element once
+    assert "    - program p-bencana: Terwujudnya Korban Bencana Yang Tertangani dengan bantuan  [372.250.370]  " \
+           "(Pejabat Eselon III (PK Eselon 3))" in lines
+    assert "  - sasaran csf-1: also under tujuan, shown there" in lines  # its second parent points back
+
+
 def test_query_runs_a_named_query(seeded_dir: Path) -> None:
     out = pokin(seeded_dir, "query", "get_plan", "--param", "plan_id=bontang-dspm-iku")
     assert out.returncode == 0, out.stderr
