@@ -426,6 +426,7 @@ def render(
     fmt: Annotated[str | None, typer.Option("--format", "-f", help="svg, png or pdf (default: from the file name)")] = None,
 ) -> None:
     """Draw a plan with Graphviz: the pohon kinerja, the distribution to jabatan, or one jabatan's cascade."""
+    from service.values import format_number
     from viz.diagrams import render as do_render
     from viz.service import diagram
 
@@ -436,8 +437,12 @@ def render(
         data = do_render(graph, fmt)
     except PokinError as e:
         _fail(e)
-    output.write_bytes(data)
-    typer.echo(f"wrote {output} ({fmt}, {len(data):,} bytes)")
+    try:
+        output.write_bytes(data)
+    except OSError as e:  # a folder that does not exist, a folder given as the file, no permission
+        typer.echo(f"error: cannot write {output}: {e.strerror or e}", err=True)
+        raise typer.Exit(1) from e
+    typer.echo(f"wrote {output} ({fmt}, {format_number(len(data), trim=True)} bytes)")
 
 
 @app.command()

@@ -159,3 +159,16 @@ def test_api_and_cli_diagrams(seeded_dir: Path, tmp_path: Path) -> None:
     res = pokin(seeded_dir, "render", K, "--view", "distribusi", "-o", str(out))
     assert res.returncode == 0, res.stderr
     assert ET.fromstring(out.read_bytes()).tag.endswith("svg")
+    for bad in (tmp_path / "no-such-folder" / "x.svg", tmp_path):  # a traceback before
+        res = pokin(seeded_dir, "render", K, "-o", str(bad), "--format", "svg")
+        assert res.returncode == 1 and res.stderr.startswith(f"error: cannot write {bad}: "), res.stderr
+
+
+def test_a_statement_of_pages_is_cut_in_its_box_and_drawn(kotim: PlanGraph) -> None:
+    """A 20,000-character statement (the loader takes it) made Graphviz fail with a traceback: a label line
+    longer than 16,384. A box shows the first 400 characters."""
+    long = kotim.model_copy(deep=True)
+    long.tree.elements[0].statement = "Meningkatnya " + "kesejahteraan sosial " * 1000
+    svg = render(build_pohon(long), "svg").decode()
+    assert "Meningkatnya kesejahteraan sosial" in svg and "…" in svg
+    assert "kesejahteraan sosial " * 30 not in " ".join(re.sub(r"<[^>]+>", " ", svg).split())

@@ -100,9 +100,20 @@ class Overlay:
         return not (self.removed or self.affected or self.unsupported or self.errors or self.warnings)
 
 
+MAX_LABEL = 400
+
+
+def _short(text: str) -> str:
+    """Text on one line, cut at MAX_LABEL characters: a box or a tooltip shows a statement, not a page of
+    one, and Graphviz refuses an attribute over 16 KB."""
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1].rstrip() + "…"
+
+
 def _wrap(text: str, width: int) -> str:
-    """Escape and wrap text for an HTML-like label, lines left-aligned."""
-    lines = textwrap.wrap(" ".join(text.split()), width=width, break_long_words=True) or [""]
+    """Escape and wrap text for an HTML-like label, lines left-aligned (cut as _short)."""
+    text = _short(text)
+    lines = textwrap.wrap(text, width=width, break_long_words=True) or [""]
     return '<BR ALIGN="LEFT"/>'.join(html.escape(line) for line in lines) + '<BR ALIGN="LEFT"/>'
 
 
@@ -180,12 +191,12 @@ def _add_element(g: graphviz.Digraph, plan_id: str, e: TreeElement, overlay: Ove
         attrs.update({"color": "#B8860B", "penwidth": "4"})
     attrs.update(overlay.node_attrs(e.id))
     g.node(_node_id(plan_id, e.id), label=element_label(e, overlay=overlay, owner=owner, collapsed=collapsed, width=width),
-           tooltip=f"{e.id}: {e.statement}", **attrs)
+           tooltip=_short(f"{e.id}: {e.statement}"), **attrs)
 
 
 def _add_external(g: graphviz.Digraph, x: ExternalElement) -> None:
     g.node(x.uid, label=_external_label(x), style="rounded,filled,dashed", fillcolor="#EDEDF7", color="#5A5A8A",
-           tooltip=f"{x.uid}: {x.statement}")
+           tooltip=_short(f"{x.uid}: {x.statement}"))
 
 
 def _edges(g: graphviz.Digraph, plan_id: str, elements: Iterable[TreeElement], shown: set[str],
@@ -269,7 +280,7 @@ def build_pohon(data: PlanGraph, *, collapse_below: str | None = None, sasaran: 
             hidden_count[e.id] = len(below(e.id) & shown_ids)
     title = f"Pohon Kinerja — {tree.plan.perangkat_daerah}, {tree.plan.pemda}" + (f" {tree.plan.tahun}" if tree.plan.tahun else "")
     if sasaran:
-        title += f" — {by_id[sasaran].statement}"
+        title += f" — {_short(by_id[sasaran].statement)}"
     g = _digraph(f"pohon_{pid}", title)
     visible_ids = {e.id for e in visible}
     shown = {_node_id(pid, i) for i in visible_ids}
@@ -451,3 +462,6 @@ def render(graph: graphviz.Digraph, fmt: str) -> bytes:
     except graphviz.ExecutableNotFound as e:
         raise GraphvizMissing("Graphviz 'dot' was not found: install Graphviz (apt-get install graphviz; "
                               "the README's setup does it)") from e
+    except graphviz.CalledProcessError as e:
+        detail = (e.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+        raise PokinError(f"Graphviz could not draw this diagram: {detail[-1] if detail else e}") from e
