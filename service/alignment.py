@@ -59,11 +59,36 @@ def _no_element(uid: str) -> NotFound:
     return NotFound(f"plan {p!r} has no element {local!r}")
 
 
+def _plans_asked(plan_id: str, uid: str) -> list[str]:
+    return list(dict.fromkeys([plan_id, uid.partition("/")[0]]))
+
+
+def _missing(plan_id: str, uid: str, loaded: set[str]) -> NotFound:
+    """What is missing: the plan asked about, the element's other plan, or else the element."""
+    for p in _plans_asked(plan_id, uid):
+        if p not in loaded:
+            return NotFound(f"no plan {p!r} is loaded")
+    return _no_element(uid)
+
+
+def missing(store: GraphStore, plan_id: str, uid: str) -> NotFound:
+    """The NotFound for an element `uid` asked for in plan `plan_id` that is not there (one more read, on
+    the error path only)."""
+    return _missing(plan_id, uid, {r["id"] for r in store.read("get_plans_exist", plan_ids=_plans_asked(plan_id, uid))})
+
+
+async def amissing(store: GraphStore, plan_id: str, uid: str) -> NotFound:
+    """missing() for a coroutine."""
+    rows = await store.aread("get_plans_exist", plan_ids=_plans_asked(plan_id, uid))
+    return _missing(plan_id, uid, {r["id"] for r in rows})
+
+
 def trace(store: GraphStore, plan_id: str, node: str) -> Trace:
     """Raises: NotFound when the plan or element is not loaded."""
-    rows = store.read("trace_rows", uid=node_uid(plan_id, node))  # paths up (each step with its indikator) and the subtree
-    if not rows:
-        element_uid(store, plan_id, node)  # raises NotFound; an element has at least the path of itself
+    uid = node_uid(plan_id, node)
+    rows = store.read("trace_rows", uid=uid)  # paths up (each step with its indikator) and the subtree
+    if not rows and not store.read("get_element", uid=uid):  # an element has at least the path of itself
+        raise missing(store, plan_id, uid)
     return trace_of_rows(plan_id, node, rows)
 
 
@@ -74,7 +99,7 @@ async def atrace(store: GraphStore, plan_id: str, node: str) -> Trace:
     uid = node_uid(plan_id, node)
     rows = await store.aread("trace_rows", uid=uid)
     if not rows and not await store.aread("get_element", uid=uid):
-        raise _no_element(uid)
+        raise await amissing(store, plan_id, uid)
     return trace_of_rows(plan_id, node, rows)
 
 

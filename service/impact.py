@@ -72,17 +72,35 @@ def _topmost_budgeted(rows: list[dict[str, Any]], removed: set[str]) -> dict[str
 
 
 def impact(store: GraphStore, plan_id: str, cuts: list[str]) -> ImpactResult:
-    """Raises: NotFound for an unknown element; QueryError when nothing is cut."""
+    """Raises: NotFound for an unknown plan or element; QueryError when nothing is cut."""
+    from service.alignment import missing
+
     cut_uids = _cut_uids(plan_id, cuts)
-    return impact_of_rows(plan_id, cut_uids, store.read("impact_rows", cuts=cut_uids, plan_id=plan_id))
+    rows = store.read("impact_rows", cuts=cut_uids, plan_id=plan_id)
+    absent = _absent(cut_uids, rows)
+    if absent:
+        raise missing(store, plan_id, absent)
+    return impact_of_rows(plan_id, cut_uids, rows)
 
 
 async def aimpact(store: GraphStore, plan_id: str, cuts: list[str]) -> ImpactResult:
     """impact() for a coroutine (the API): the same rows, read with store.aread.
 
-    Raises: NotFound for an unknown element; QueryError when nothing is cut."""
+    Raises: NotFound for an unknown plan or element; QueryError when nothing is cut."""
+    from service.alignment import amissing
+
     cut_uids = _cut_uids(plan_id, cuts)
-    return impact_of_rows(plan_id, cut_uids, await store.aread("impact_rows", cuts=cut_uids, plan_id=plan_id))
+    rows = await store.aread("impact_rows", cuts=cut_uids, plan_id=plan_id)
+    absent = _absent(cut_uids, rows)
+    if absent:
+        raise await amissing(store, plan_id, absent)
+    return impact_of_rows(plan_id, cut_uids, rows)
+
+
+def _absent(cut_uids: list[str], rows: list[dict[str, Any]]) -> str | None:
+    """The first cut element the rows do not have (each cut comes back itself, part 'removed')."""
+    found = {r["element"]["uid"] for r in rows if r["part"] == "removed"}
+    return next((c for c in cut_uids if c not in found), None)
 
 
 def _cut_uids(plan_id: str, cuts: list[str]) -> list[str]:

@@ -180,6 +180,13 @@ def test_cut_needs_an_element(seeded_store: GraphStore) -> None:
         impact(seeded_store, KOTIM, [])
     with pytest.raises(NotFound, match="plan 'kotim-dinsos-2025' has no element 'p-nope'"):
         impact(seeded_store, KOTIM, ["p-bencana", "p-nope"])
+    # an unknown plan is named as one, as tree, check and capaian name it (it was "plan 'nope' has no element 'x'")
+    with pytest.raises(NotFound, match="^no plan 'nope' is loaded$"):
+        impact(seeded_store, "nope", ["x"])
+    with pytest.raises(NotFound, match="^no plan 'nope' is loaded$"):
+        trace(seeded_store, "nope", "tujuan")
+    with pytest.raises(NotFound, match="^no plan 'nope' is loaded$"):
+        trace(seeded_store, KOTIM, "nope/tujuan")
     # another plan's element: only where it reaches this plan (it was Buleleng's whole budget, 'removed' from Kotim)
     with pytest.raises(QueryError, match="buleleng-dinsos-2023/tujuan is not in plan 'kotim-dinsos-2025' and no element"):
         impact(seeded_store, KOTIM, ["buleleng-dinsos-2023/tujuan"])
