@@ -10,8 +10,9 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from service.api.routes import admin, analysis, diagrams, exports, health, jabatan, plans
 from service.config import Settings
@@ -62,21 +63,40 @@ def create_app(settings: Settings | None = None, store: GraphStore | None = None
                                    swagger_css_url="/static/swagger/swagger-ui.css",
                                    swagger_favicon_url="/static/swagger/favicon-32x32.png")
 
+    def for_a_browser(request: Request) -> bool:
+        """A page (not the API, not a write): errors as the explorer's HTML page, in Indonesian."""
+        return not request.url.path.startswith(("/api/", "/openapi", "/static/")) and request.method in ("GET", "HEAD")
+
+    def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+        from service.web.routes import TEMPLATES
+
+        title = {404: "Tidak ditemukan", 503: "Layanan tidak tersedia", 422: "Alamat tidak sah",
+                 400: "Permintaan tidak sah"}.get(status, "Terjadi masalah")
+        return TEMPLATES.TemplateResponse(request, "error.html", {"title": title, "message": message, "plan": None,
+                                                                 "nav": None}, status_code=status)
+
     @app.exception_handler(PokinError)
     async def pokin_error(request: Request, exc: PokinError) -> JSONResponse | HTMLResponse:
-        if not request.url.path.startswith("/api/") and request.method == "GET":
-            from service.web.routes import TEMPLATES
-
-            title = {404: "Tidak ditemukan", 503: "Layanan tidak tersedia"}.get(exc.status_code, "Terjadi masalah")
-            return TEMPLATES.TemplateResponse(request, "error.html", {"title": title, "message": str(exc), "plan": None,
-                                                                     "nav": None}, status_code=exc.status_code)
+        if for_a_browser(request):
+            return error_page(request, exc.status_code, str(exc))
         problems = [p.as_dict() for p in exc.problems] if isinstance(exc, InvalidPlan) else None
         return JSONResponse(error_body(exc.code, str(exc), problems), status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
-    async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse | HTMLResponse:
         problems = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        if for_a_browser(request):
+            return error_page(request, 422, "; ".join(f"{p['field']}: {p['message']}" for p in problems))
         return JSONResponse(error_body("bad_request", "invalid request", problems), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        """FastAPI's own answers (no such route, a method a route does not take) in pokin's two shapes."""
+        message = {404: "no such page or endpoint", 405: f"{request.method} is not allowed here"}.get(exc.status_code, str(exc.detail))
+        if exc.status_code == 404 and for_a_browser(request):
+            return error_page(request, 404, "Halaman ini tidak ada.")
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
+        return JSONResponse(error_body(code, message), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     app.mount("/static", StaticFiles(directory=str(Path(__file__).resolve().parent / "web" / "static")), name="static")
     app.include_router(web_routes.router)

@@ -148,3 +148,16 @@ def test_checks_cache_keeps_one_version_per_plan_and_a_bounded_number(seeded_sto
     assert sorted(reports) == ["bontang-dspm-iku", "buleleng-dinsos-2023", "kotim-pemda-2025"]
     assert list(request.app.state.check_cache) == ["buleleng-dinsos-2023", "kotim-pemda-2025"]
 
+
+
+def test_errors_come_in_two_shapes_a_page_for_the_browser_and_json_for_the_api(client: TestClient) -> None:
+    """FastAPI's own answers (no route, a method a route does not take, a query parameter that does not
+    validate) were {"detail": ...} JSON, on the explorer's pages too."""
+    for path in ("/?page=abc", "/plans", "/nope", "/plans/kotim-dinsos-2025/nodes/tujuan?fragment=maybe"):
+        r = client.get(path)
+        assert r.status_code in (404, 422) and r.headers["content-type"].startswith("text/html"), path
+        assert '<div class="card" role="alert">' in r.text and "Kembali ke daftar rencana" in r.text, path
+    assert client.get("/api/nope").json() == {"error": {"code": "not_found", "message": "no such page or endpoint"}}
+    put = client.put("/api/plans/kotim-dinsos-2025")
+    assert put.status_code == 405 and put.json()["error"]["code"] == "method_not_allowed" and "GET" in put.headers["allow"]
+    assert client.get("/api/plans", params={"limit": 0}).json()["error"]["problems"][0]["field"] == "query.limit"
