@@ -111,6 +111,35 @@ def test_search_select_and_trace(page, base_url: str) -> None:
     page.screenshot(path=str(SHOTS / "plan-psikososial.png"))
 
 
+def test_a_mouse_click_on_a_diagram_box_selects_its_element(page, base_url: str) -> None:
+    """The diagram's drag took the pointer on press, so a click on a box never reached it (a tap did)."""
+    page.goto(f"{base_url}/plans/{K}")
+    box = page.locator(".diagram svg g.node", has=page.locator("title", has_text=f"{K}/p-tmp"))
+    box.wait_for()
+    box.scroll_into_view_if_needed()
+    b = box.bounding_box()
+    page.mouse.click(b["x"] + b["width"] / 2, b["y"] + b["height"] / 2)
+    page.locator("#detail h2").wait_for()
+    assert page.locator("#detail h2").inner_text() == "Terkelolanya Taman Makam Pahlawan" and "node=p-tmp" in page.url
+    # a drag pans the diagram and selects nothing
+    page.goto(f"{base_url}/plans/{K}")
+    box.wait_for()
+    b = box.bounding_box()
+    page.mouse.move(b["x"] + 5, b["y"] + 5)
+    page.mouse.down()
+    page.mouse.move(b["x"] + 80, b["y"] + 60, steps=5)
+    page.mouse.up()
+    assert "node=" not in page.url
+
+
+def test_a_stale_element_link_shows_one_short_message(page, base_url: str) -> None:
+    """The panel fetched the element, got the 404 page and showed it whole: a second header and menu."""
+    page.goto(f"{base_url}/plans/{K}?node=nope")
+    alert = page.locator("#detail [role=alert]")
+    alert.wait_for()
+    assert "nope" in alert.inner_text() and page.locator("header.top").count() == 1
+
+
 def test_level_filter_and_keyboard(page, base_url: str) -> None:
     page.goto(f"{base_url}/plans/{K}")
     page.select_option("#tree-level", "program")

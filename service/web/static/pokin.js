@@ -34,21 +34,27 @@ function initDiagram(box) {
         zoom(e.deltaY < 0 ? 0.85 : 1 / 0.85, pt[0], pt[1]);
       }, { passive: false });
       svg.addEventListener("pointerdown", e => { drag = [e.clientX, e.clientY, vb[0], vb[1]]; svg.setPointerCapture(e.pointerId); svg.style.cursor = "grabbing"; });
+      // The capture that drags the diagram takes the click from the box under the pointer: a press and
+      // release without moving selects that box's element.
       svg.addEventListener("pointermove", e => {
         if (!drag) return;
         const s = vb[2] / svg.clientWidth;
         vb[0] = drag[2] - (e.clientX - drag[0]) * s; vb[1] = drag[3] - (e.clientY - drag[1]) * s; apply();
       });
-      svg.addEventListener("pointerup", () => { drag = null; svg.style.cursor = "grab"; });
-      // clicking a box of this plan selects the element
-      $all("g.node", svg).forEach(g => {
+      const plan = box.dataset.plan, ids = new Map();
+      $all("g.node", svg).forEach(g => {  // the boxes of this plan's elements, to select by a click
         const t = $("title", g); if (!t) return;
         const id = t.textContent.trim();
-        const plan = box.dataset.plan;
-        if (plan && id.startsWith(plan + "/")) {
-          g.style.cursor = "pointer";
-          g.addEventListener("click", () => { if (window.pokinSelect) window.pokinSelect(id.slice(plan.length + 1)); });
-        }
+        if (plan && id.startsWith(plan + "/")) { g.style.cursor = "pointer"; ids.set(g, id.slice(plan.length + 1)); }
+      });
+      svg.addEventListener("pointerup", e => {
+        const still = drag && Math.abs(e.clientX - drag[0]) < 5 && Math.abs(e.clientY - drag[1]) < 5;
+        drag = null; svg.style.cursor = "grab";
+        if (svg.hasPointerCapture(e.pointerId)) svg.releasePointerCapture(e.pointerId);
+        if (!still || !window.pokinSelect) return;
+        const hit = document.elementFromPoint(e.clientX, e.clientY);
+        const g = hit && hit.closest("g.node");
+        if (g && ids.has(g)) window.pokinSelect(ids.get(g));
       });
       holder.removeAttribute("aria-busy");
       if (box.pending) { const n = box.pending; box.pending = null; box.focusNode(n); }
@@ -147,10 +153,19 @@ function initPlan() {
     if (box && box.focusNode) box.focusNode(plan + "/" + id);
     panel.setAttribute("aria-busy", "true");
     fetch("/plans/" + encodeURIComponent(plan) + "/nodes/" + encodeURIComponent(id) + "?fragment=1")
-      .then(r => r.text()).then(html => {
-        panel.innerHTML = html; panel.removeAttribute("aria-busy");
+      .then(r => r.text().then(html => [r.ok, html])).then(([ok, html]) => {
+        panel.removeAttribute("aria-busy");
+        if (!ok) {  // the error page's message, not the whole page inside the panel
+          const msg = new DOMParser().parseFromString(html, "text/html").querySelector('[role="alert"] p');
+          panel.innerHTML = '<p class="pill error" role="alert"></p>';
+          $("p", panel).textContent = msg ? msg.textContent : "Elemen ini tidak dapat dimuat.";
+          return;
+        }
+        panel.innerHTML = html;
         const h = $("h2", panel);
         if (h && push !== false) { h.setAttribute("tabindex", "-1"); h.focus({ preventScroll: true }); }
+        // one column (a phone): the detail is below the tree and the diagram, out of sight
+        if (push !== false && window.matchMedia("(max-width: 900px)").matches) panel.scrollIntoView({ block: "start" });
       });
     if (push !== false) history.replaceState(null, "", "?node=" + encodeURIComponent(id));
   };
