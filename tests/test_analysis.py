@@ -289,6 +289,19 @@ def test_impact_page_names_what_it_lists_and_links_across_plans(client: TestClie
             'Rp 32.400.000, lebih kecil dari Rp 324.000.000 yang terpotong di bawahnya') in odd
 
 
+def test_what_if_page_offers_every_element_and_keeps_every_cut(client: TestClient) -> None:
+    """It offered programs and what is below them only: nothing to pick in Bengkulu Selatan's pohon kinerja
+    (sasaran and 49 sub kegiatan), and a tujuan cut from its element page was dropped by the next submit.
+    An unknown id was ignored without a word, and the removed elements' breakdown left out tujuan and sasaran."""
+    bengsel = client.get("/plans/bengsel-dinsos-2024/impact").text
+    assert bengsel.count('name="cut"') == 51  # its tujuan, its sasaran and 49 sub kegiatan
+    page = " ".join(client.get(f"/plans/{KOTIM}/impact", params=[("cut", "tujuan"), ("cut", "tujuan-distribusi"),
+                                                                ("cut", "zzz")]).text.split())
+    assert '<input type="checkbox" name="cut" value="tujuan" checked>' in page
+    assert "tidak ikut dihitung: zzz" in page
+    assert "2 tujuan, 3 sasaran, 7 program, 14 kegiatan, 44 sub kegiatan" in page  # 70 removed, each counted
+
+
 def test_checks_page_names_an_element_on_hovering_its_id(client: TestClient) -> None:
     page = client.get(f"/plans/{KOTIM}/checks").text
     assert ('<a href="/plans/kotim-dinsos-2025?node=k-peningkatan-psks" title="Terwujudnya Peningkatan Kemampuan PSKS '

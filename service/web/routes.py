@@ -100,6 +100,20 @@ def _tree_structure(tree: Any) -> tuple[list[str], dict[str, Any], dict[str, lis
     return roots, by_id, children
 
 
+def _tree_order(tree: Any) -> dict[str, int]:
+    """Each element's depth, in depth-first order from the roots, as the tree shows them (each element
+    once, under its first parent; elements on a cycle, never reached, are left out)."""
+    roots, _, children = _tree_structure(tree)
+    depth: dict[str, int] = {}
+    stack = [(eid, 0) for eid in reversed(roots)]
+    while stack:
+        eid, d = stack.pop()
+        if eid not in depth:
+            depth[eid] = d
+            stack.extend((c, d + 1) for c in reversed(children.get(eid, [])))
+    return depth
+
+
 def _detail_context(request: Request, store: GraphStore, plan_id: str, node: str, settings: Any) -> dict[str, Any]:
     from service.api.routes.analysis import node_detail
 
@@ -197,12 +211,12 @@ def impact_page(request: Request, plan_id: str, store: StoreDep,
                 cut: Annotated[list[str] | None, Query()] = None) -> HTMLResponse:
     tree = get_tree(store, plan_id)
     by_id = {e.id: e for e in tree.elements}
-    kids: dict[str, list[Any]] = {}
-    for e in tree.elements:
-        for p in e.parents[:1]:
-            kids.setdefault(p, []).append(e)
-    programs = [e for e in tree.elements if e.level == "program"]
-    cut = [c for c in (cut or []) if c in by_id]
+    # every element to choose from, in tree order: a plan without programs (a pohon kinerja of sasaran and
+    # sub kegiatan) and a tujuan or sasaran cut from its element page are choices too
+    choices = [(by_id[eid], d) for eid, d in _tree_order(tree).items()]
+    asked = list(dict.fromkeys(c for c in (cut or []) if c.strip()))
+    unknown = [c for c in asked if c not in by_id and "/" not in c]  # said on the page, and left out
+    cut = [c for c in asked if c not in unknown]  # "plan/id": another plan's element, which impact() checks
     result = impact(store, plan_id, cut) if cut else None
     query = urlencode([("view", "pohon"), ("collapse", "kegiatan")] + [("cut", c) for c in cut])
     twin = f"/api/plans/{plan_id}/impact?" + urlencode([("cut", c) for c in cut]) if cut else None
@@ -213,7 +227,8 @@ def impact_page(request: Request, plan_id: str, store: StoreDep,
         refs |= {e["id"] for e in result.removed.elements} | {i["element"] for i in result.indikator_unsupported}
         for other in sorted({x.split("/", 1)[0] for x in refs if "/" in x}):
             names.update({f"{other}/{e.id}": e.nomenklatur.name or e.statement for e in get_tree(store, other).elements})
-    return _page(request, "impact.html", plan=tree.plan, programs=programs, kids=kids, cut=cut, result=result, nav="impact", names=names,
+    return _page(request, "impact.html", plan=tree.plan, choices=choices, cut=cut, unknown=unknown, result=result, nav="impact",
+                 names=names, other_cuts=[c for c in cut if c not in by_id],
                  diagram_src=f"/api/plans/{plan_id}/diagram.svg?{query}", json_twin=twin)
 
 
@@ -231,15 +246,9 @@ def capaian_page(request: Request, plan_id: str, store: StoreDep, settings: Sett
     config = capaian.chosen(capaian.load_config(settings.pokin_capaian_config), scale, negatif_formula)
     tree = get_tree(store, plan_id)
     report = capaian.plan_capaian(tree, config)
-    roots, by_id, children = _tree_structure(tree)
-    order: dict[str, int] = {}  # depth first from the roots, as the tree shows them: a sasaran under its tujuan
-    depth: dict[str, int] = {}
-    stack = [(eid, 0) for eid in reversed(roots)]
-    while stack:
-        eid, d = stack.pop()
-        if eid not in order:
-            order[eid], depth[eid] = len(order), d
-            stack.extend((c, d + 1) for c in reversed(children.get(eid, [])))
+    by_id = {e.id: e for e in tree.elements}
+    depth = _tree_order(tree)  # depth first from the roots, as the tree shows them: a sasaran under its tujuan
+    order = {eid: k for k, eid in enumerate(depth)}
     years = []
     for year in sorted({r.year for r in report.indikator}):
         rolled = [e for e in report.elements if e.year == year]
