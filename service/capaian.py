@@ -696,7 +696,7 @@ def capaian_rows(element_id: str, statement: str, indikator: Iterable[IndikatorO
             rep_nilai = ind.capaian.get(year)
             reported = rep_nilai.value if rep_nilai is not None else None
             value = used.value
-            difference = reported - value if reported is not None and value is not None else None
+            difference = _settle(reported - value) if reported is not None and value is not None else None
             flags = list(used.flags)
             if ind.polaritas is None:  # not "source != declared": a declared polaritas overruled is still declared
                 flags.append("polaritas_undeclared")

@@ -386,6 +386,7 @@ def test_capaian_page(client: TestClient) -> None:
     # an element's page marks a reported capaian only where it differs beyond the configured tolerance
     miskin = client.get("/plans/buleleng-dinsos-2023/nodes/s1-miskin", params={"fragment": True}).text
     assert "dilaporkan 113,59 %" in miskin
+    assert "(dokumen: positif; dihitung negatif)" in miskin  # the polaritas the capaian beside it was computed with
     pmks = client.get("/plans/buleleng-dinsos-2023/nodes/s2-pmks", params={"fragment": True}).text
     assert "349,13 %" in pmks and "dilaporkan 349,12 %" not in pmks  # 0,01 apart: the same figure, rounded
 

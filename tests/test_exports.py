@@ -105,6 +105,7 @@ def test_capaian_csv(client: TestClient) -> None:
     assert (miskin["Target"], miskin["Realisasi"], round(float(miskin["Capaian"]), 2), miskin["Capaian dilaporkan"]) == (
         "5,15%", "5,85%", 88.03, "113.59")
     assert miskin["Rumus"] == "T / R x 100" and miskin["Predikat"] == "Tinggi"
+    assert miskin["Selisih"] == "25.555811966"  # reported - recomputed, without the float noise of the subtraction
     assert miskin["Catatan"].split(", ") == next(i["flags"] for i in api["indikator"] if i["name"] == miskin["Indikator"])
     empty = list(csv.reader(io.StringIO(client.get("/api/plans/kotim-dinsos-2025/capaian.csv").text)))
     assert len(empty) == 1 and empty[0][0] == "Tahun"  # no realisasi yet: the header only
@@ -122,6 +123,8 @@ def test_capaian_xlsx(client: TestClient) -> None:
                   if row[header.index("Indikator")] == "Persentase penduduk miskin")
     assert round(miskin["Capaian"], 2) == 86.41 and miskin["Capaian dilaporkan"] == 113.59  # numbers, to compute with
     assert round(miskin["Selisih"], 2) == 27.18 and miskin["Predikat"] == "Sangat berhasil"
+    # target and realisasi as written, and as numbers to recompute with in the sheet
+    assert (miskin["Target"], miskin["Target (angka)"], miskin["Realisasi (angka)"]) == ("5,15%", 5.15, 5.85)
     # for people, in Indonesian (the CSV keeps the codes, for programs)
     assert miskin["Sumber polaritas"] == "dokumen: positif; dihitung negatif"
     assert miskin["Catatan"] == ("dinyatakan positif, mestinya negatif; berbeda dari yang dilaporkan; "

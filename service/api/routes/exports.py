@@ -115,7 +115,8 @@ def checks_xlsx(plan_id: str, store: StoreDep, settings: SettingsDep, rule: Rule
 # ---- capaian ----------------------------------------------------------------------------------------
 
 CAPAIAN_HEADER = ["Tahun", "Elemen", "Tingkat", "Pernyataan", "Indikator", "Polaritas", "Sumber polaritas", "Target",
-                  "Realisasi", "Capaian", "Rumus", "Predikat", "Capaian dilaporkan", "Selisih", "Catatan"]
+                  "Realisasi", "Target (angka)", "Realisasi (angka)", "Capaian", "Rumus", "Predikat", "Capaian dilaporkan",
+                  "Selisih", "Catatan"]
 ROLLUP_HEADER = ["Tahun", "Elemen", "Tingkat", "Pernyataan", "Jumlah indikator", "Rata-rata", "Rata-rata dibatasi",
                  "Di bawah 100", "Terendah", "Tertinggi", "Predikat", "Catatan"]
 KEUANGAN_HEADER = ["Elemen", "Tingkat", "Pernyataan", "Kode", "Sasaran", "Pagu", "Realisasi", "Capaian keuangan",
@@ -138,8 +139,9 @@ def _capaian(store: GraphStore, settings: Settings, plan_id: str, scale: str | N
 
 
 def capaian_rows(report: capaian.CapaianReport, elements: dict[str, tuple[str, str]], words: bool = False) -> list[list[Any]]:
-    """One row per indikator and year, as the capaian page's table (capaian as numbers, in percent); the
-    polaritas source and the flags as codes (CSV, for programs) or, with `words`, in Indonesian (the workbook)."""
+    """One row per indikator and year, as the capaian page's table (capaian as numbers, in percent; target
+    and realisasi as written and as numbers, a range target without one); the polaritas source and the
+    flags as codes (CSV, for programs) or, with `words`, in Indonesian (the workbook)."""
     def source(code: str) -> str:
         return capaian.POLARITAS_SOURCE_WORDS.get(code, code) if words else code
 
@@ -147,7 +149,8 @@ def capaian_rows(report: capaian.CapaianReport, elements: dict[str, tuple[str, s
         return "; ".join(capaian.FLAG_WORDS.get(f, (f,))[0] for f in codes) if words else ", ".join(codes)
 
     return [[r.year, r.element_id, *elements.get(r.element_id, ("", "")), r.name, r.polaritas, source(r.polaritas_source),
-             r.target.raw, r.realisasi.raw, r.capaian, r.formula or r.reason, r.predikat, r.reported, r.difference,
+             r.target.raw, r.realisasi.raw, r.target.value, r.realisasi.value, r.capaian, r.formula or r.reason, r.predikat,
+             r.reported, r.difference,
              flags(r.flags)] for r in report.indikator]
 
 
