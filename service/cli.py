@@ -19,7 +19,8 @@ from service.store import GraphStore, open_store
 
 T = TypeVar("T")
 
-app = typer.Typer(help="pokin: explore pohon kinerja cascades as a graph.", no_args_is_help=False, add_completion=False)
+app = typer.Typer(help="pokin: explore pohon kinerja cascades as a graph. Start with `pokin serve --load seed` "
+                       "(the web explorer) or `pokin plans`.", no_args_is_help=True, add_completion=False)
 
 
 
@@ -76,13 +77,6 @@ def _rupiah(v: int | None) -> str:
     from service.values import format_rupiah
 
     return format_rupiah(v) if v is not None else "-"
-
-
-@app.callback(invoke_without_command=True)
-def _default(ctx: typer.Context) -> None:
-    """Without a command, `pokin` runs `pokin serve`."""
-    if ctx.invoked_subcommand is None:
-        serve()
 
 
 @app.command()

@@ -16,11 +16,18 @@ from .conftest import ROOT, SEED_DIR
 pytestmark = pytest.mark.integration
 
 
-def pokin(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def pokin(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "POKIN_DATA_DIR": str(data_dir)}
     env.pop("NEO4J_URI", None)
     return subprocess.run([sys.executable, "-m", "service.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+                          text=True, timeout=timeout)
+
+
+def test_pokin_alone_prints_its_commands(tmp_path: Path) -> None:
+    """It started the web server on port 8000 (a review's first try of the command did)."""
+    out = pokin(tmp_path / "data", timeout=30)
+    assert "[OPTIONS] COMMAND [ARGS]" in out.stdout and "serve" in out.stdout and "check" in out.stdout
+    assert not (tmp_path / "data").exists()  # no store opened, no server started
 
 
 def test_plans_json(seeded_dir: Path) -> None:
