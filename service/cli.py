@@ -443,8 +443,9 @@ def render(
 def query(
     name: Annotated[str, typer.Argument(help="query name (a file in cypher/ without .cypher)")],
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="key=value; value parsed as JSON when it can be")] = None,
+    write: Annotated[bool, typer.Option("--write", help="allow a query that changes the store (delete_plan, ...)")] = False,
 ) -> None:
-    """Run any named query (power users); prints the rows as JSON."""
+    """Run any named query (power users); prints the rows as JSON. Queries that change the store need --write."""
     params: dict[str, Any] = {}
     for item in param or []:
         key, sep, value = item.partition("=")
@@ -455,8 +456,14 @@ def query(
             params[key] = json.loads(value)
         except json.JSONDecodeError:
             params[key] = value
-    rows = _with_store(lambda store: store.query(name, **params))
-    _json(rows)
+    def run(store: GraphStore) -> list[dict[str, Any]]:
+        known = store.queries.get(name)
+        if known is not None and known.write and not write:
+            # deleting a plan this way skips what pokin load and the API check (another plan's parents in it)
+            raise QueryError(f"query {name!r} changes the store: add --write to run it")
+        return store.query(name, **params)
+
+    _json(_with_store(run))
 
 
 @app.command()

@@ -75,6 +75,11 @@ def test_query_runs_a_named_query(seeded_dir: Path) -> None:
     assert json.loads(out.stdout)[0]["plan"]["pemda"] == "Kota Bontang"
     bad = pokin(seeded_dir, "query", "get_plan")
     assert bad.returncode == 2 and "needs parameter(s) plan_id" in bad.stderr  # asked wrongly: a usage error
+    # a query that changes the store runs only when asked to (a review deleted a plan this way by mistake)
+    guarded = pokin(seeded_dir, "query", "delete_plan", "--param", "plan_id=no-such-plan")
+    assert guarded.returncode == 2 and "changes the store: add --write to run it" in guarded.stderr
+    asked = pokin(seeded_dir, "query", "delete_plan", "--param", "plan_id=no-such-plan", "--write")
+    assert asked.returncode == 0 and json.loads(asked.stdout) == [{"existed": False}]
 
 
 def test_load_refuses_a_bad_file_and_writes_nothing(tmp_path: Path) -> None:
