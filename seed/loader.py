@@ -153,6 +153,8 @@ def parse_plan_text(text: str, file: str) -> PlanDocument:
     problems = structural_problems(doc, file, lines)
     if problems:
         raise InvalidPlan(problems)
+    doc._parent_lines = {(i, k): line for i, el in enumerate(doc.elements) for k in range(len(el.parents))
+                         if (line := lines.line_of(("elements", i, "parents", k))) is not None}
     return doc
 
 

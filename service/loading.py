@@ -276,9 +276,7 @@ def check_cross_plan(store: GraphStore, docs: list[tuple[Path, PlanDocument]]) -
                     msg = f"plan {plan_id!r} has no element {local!r}"
                 else:
                     continue
-                line = el.source.line if el.source else None
-                problems.append(PlanProblem(str(f), None, f"elements[{i}](id={el.id}).parents[{k}]",
-                                            msg + (f" (element from source line {line})" if line else "")))
+                problems.append(PlanProblem(str(f), d.parent_line(i, k), f"elements[{i}](id={el.id}).parents[{k}]", msg))
     if problems:
         raise InvalidPlan(problems)
 

@@ -6,7 +6,7 @@ import math
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from service.values import ValueError_, parse_number, parse_range, parse_rupiah
 
@@ -249,6 +249,12 @@ class PlanDocument(Strict):
     plan: PlanMeta
     jabatan: list[Jabatan] = Field(default_factory=list)
     elements: list[Element] = Field(default_factory=list)
+    # each element's parents' lines in the file it was read from, (element index, parent index) -> line:
+    # problems found after parsing (a parent in another plan) name the line too
+    _parent_lines: dict[tuple[int, int], int] = PrivateAttr(default_factory=dict)
+
+    def parent_line(self, element: int, parent: int) -> int | None:
+        return self._parent_lines.get((element, parent))
 
 
 # ---- what the store returns -------------------------------------------------------------

@@ -77,6 +77,7 @@ def test_a_cross_plan_parent_must_be_loaded_first(writer: TestClient) -> None:
     assert r.status_code == 422
     assert r.json()["error"]["problems"][0]["file"] == "upload.yaml"
     assert r.json()["error"]["problems"][0]["field"] == "elements[2](id=tujuan-distribusi).parents[0]"
+    assert r.json()["error"]["problems"][0]["line"] == 111  # the file's line (it named the source document's line 1277)
     assert plan_ids(writer) == []
 
 
