@@ -200,7 +200,8 @@ def structural_problems(doc: PlanDocument, file: str, lines: _Lines | None = Non
             problems.append(PlanProblem(file, lines.line_of(("jabatan", i, "atasan")), f"jabatan[{i}](id={jab.id}).atasan",
                                         f"unknown jabatan {jab.atasan!r}"))
     for i, el in enumerate(doc.elements):
-        for k, parent in enumerate(el.parents):
+        # a second element of an id is reported as such: its parents would only add knock-on problems
+        for k, parent in enumerate(el.parents if seen.get(el.id) == i else ()):
             if "/" in parent:
                 other_plan, _ = parent.split("/", 1)
                 if other_plan == doc.plan.id:
@@ -218,7 +219,8 @@ def structural_problems(doc: PlanDocument, file: str, lines: _Lines | None = Non
             if jab not in jab_ids:
                 problems.append(PlanProblem(file, lines.line_of(("elements", i, "jabatan", k)),
                                             f"elements[{i}](id={el.id}).jabatan[{k}]", f"unknown jabatan {jab!r}"))
-    cycle = _find_cycle({el.id: [p for p in el.parents if "/" not in p and p in seen] for el in doc.elements})
+    cycle = _find_cycle({el.id: [p for p in el.parents if "/" not in p and p in seen]
+                         for i, el in enumerate(doc.elements) if seen[el.id] == i})
     if cycle:
         first = seen[cycle[0]]
         problems.append(PlanProblem(file, lines.line_of(("elements", first, "parents")), f"elements[{first}](id={cycle[0]}).parents",
@@ -268,7 +270,7 @@ def plan_files(paths: Iterable[Path | str]) -> list[Path]:
         if p.is_dir():
             found = sorted(q for q in p.iterdir() if q.suffix in PLAN_SUFFIXES and q.is_file())
             if not found:
-                raise InvalidPlan([PlanProblem(str(p), None, "", "folder holds no .yaml plan file")])
+                raise InvalidPlan([PlanProblem(str(p), None, "", f"folder holds no plan file ({' or '.join(PLAN_SUFFIXES)})")])
             out.extend(found)
         elif p.is_file():
             out.append(p)
@@ -293,8 +295,13 @@ def read_plans(paths: Iterable[Path | str]) -> list[tuple[Path, PlanDocument]]:
     for f in files:
         try:
             text = f.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            problems.append(PlanProblem(str(f), None, "", f"cannot read: {e}"))
+        except UnicodeDecodeError as e:
+            what = ("a plan file is YAML text (see seed/README.md)" if f.suffix.lower() not in PLAN_SUFFIXES
+                    else f"byte 0x{e.object[e.start]:02x} at offset {e.start}")
+            problems.append(PlanProblem(str(f), None, "", f"not UTF-8 text: {what}"))
+            continue
+        except OSError as e:
+            problems.append(PlanProblem(str(f), None, "", f"cannot read: {e.strerror or e}"))
             continue
         try:
             doc = parse_plan_text(text, str(f))

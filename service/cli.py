@@ -370,10 +370,12 @@ def capaian(
         flags = f"  [{', '.join(r.flags)}]" if r.flags else ""
         typer.echo(f"{r.year:<5} {r.name[:60]:<60} {r.target.raw:>10} {r.realisasi.raw:>10} {r.polaritas:<8} "
                    f"{num(r.capaian):>9} {num(r.reported):>9}  {r.predikat or '-'}{flags}")
-    typer.echo(f"roll-up ({report.scale}):")
+    how = {"mean": "each element the mean of its own indikator, or else of the elements below it",
+           "indicator_mean": "each element the mean of every indikator below it"}.get(report.config.get("aggregate", ""), "")
+    typer.echo(f"roll-up ({report.scale}{'; ' + how if how else ''}):")
     for e in report.elements:
-        typer.echo(f"{e.year:<5} {e.level:<12} {num(e.mean):>9} (capped {num(e.mean_capped)}), n={e.n}, below 100: {e.below_100}  "
-                   f"{e.predikat or '-'}  {e.statement[:60]}")
+        typer.echo(f"{e.year:<5} {e.level:<12} {num(e.mean):>9} (capped {num(e.mean_capped)}), {e.n} indikator below it, "
+                   f"{e.below_100} under 100  {e.predikat or '-'}  {e.statement[:60]}")
     _echo_keuangan(report, tree, num)
 
 

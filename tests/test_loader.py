@@ -47,6 +47,23 @@ def test_duplicate_id_names_line_and_field() -> None:
     assert problems_of(text) == [(14, "elements[2].id", "duplicate element id 's' (first at elements[1])")]
 
 
+def test_a_duplicate_id_is_one_problem_not_three() -> None:
+    """The second 's' under the first 's' was also reported as contributing to itself and as a cycle."""
+    text = GOOD + "  - id: s\n    level: program\n    statement: again\n    parents: [s]\n"
+    assert problems_of(text) == [(14, "elements[2].id", "duplicate element id 's' (first at elements[1])")]
+
+
+def test_a_file_that_is_not_text_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "plan.xlsx").write_bytes(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00\xa9")
+    with pytest.raises(InvalidPlan) as exc:
+        read_plans([tmp_path / "plan.xlsx"])
+    assert [str(p) for p in exc.value.problems] == [f"{tmp_path / 'plan.xlsx'}: not UTF-8 text: a plan file is YAML text "
+                                                     "(see seed/README.md)"]
+    (tmp_path / "plan.xlsx").unlink()
+    with pytest.raises(InvalidPlan, match=r"folder holds no plan file \(\.yaml or \.yml\)"):
+        read_plans([tmp_path])
+
+
 def test_unknown_parent() -> None:
     text = GOOD.replace("parents: [t]", "parents: [nope]")
     assert problems_of(text) == [(12, "elements[1](id=s).parents[0]", "unknown parent 'nope'")]
