@@ -104,6 +104,7 @@ def _absent(cut_uids: list[str], rows: list[dict[str, Any]]) -> str | None:
 
 
 def _cut_uids(plan_id: str, cuts: list[str]) -> list[str]:
+    cuts = [c for c in cuts if c.strip()]  # an empty value, as a form sends one, names nothing
     if not cuts:
         raise QueryError("name at least one element to cut (cut=ELEMENT_ID)")
     return sorted({c if "/" in c else f"{plan_id}/{c}" for c in cuts})
