@@ -121,11 +121,18 @@ def serve(
 @app.command()
 def load(paths: Annotated[list[Path], typer.Argument(help="plan files (.yaml) or folders of them")]) -> None:
     """Validate plan files and load them; nothing is written if any file is invalid."""
-    from service.loading import load_paths
+    from service.loading import detached_references, load_paths
 
-    written = _with_store(lambda store: load_paths(store, paths, progress=_progress_bar()))
+    def run(store: GraphStore) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+        written = load_paths(store, paths, progress=_progress_bar())
+        return written, detached_references(store, [w["id"] for w in written])
+
+    written, detached = _with_store(run)
     for w in written:
         typer.echo(f"loaded {w['id']}: {w['elements']} elements from {w['file']}")
+    for d in detached:
+        typer.echo(f"warning: {d['plan']}/{d['element']} names parent {d['parent']}, which this load no longer has: "
+                   "it is not linked until an element of that id is loaded again", err=True)
 
 
 def _progress_bar():

@@ -305,6 +305,15 @@ def load_paths(store: GraphStore, paths: Iterable[Path | str],
             gc.unfreeze()
 
 
+def detached_references(store: GraphStore, plan_ids: list[str]) -> list[dict[str, str]]:
+    """Elements of other plans that name a parent in these plans which is not there now (a plan replaced
+    without it): {plan, element, parent}, the element local to its plan and the parent as "plan/id".
+    Their links come back when an element of that id is loaded again; a load says so rather than keep
+    it silent."""
+    return [{"plan": r["plan"], "element": r["child"].split("/", 1)[1], "parent": r["parent"]}
+            for r in store.read("list_detached_references", plan_ids=plan_ids)]
+
+
 BATCH_PLANS = 64
 BATCH_ELEMENTS = 5_000
 

@@ -41,12 +41,12 @@ def plan_ids(client: TestClient) -> list[str]:
 def test_upload_raw_yaml_then_multipart_and_replace(writer: TestClient) -> None:
     r = writer.post("/api/plans", content=PEMDA, headers=YAML)
     assert r.status_code == 201
-    assert r.json() == {"id": "kotim-pemda-2025", "elements": 2, "replaced": False}
+    assert r.json() == {"id": "kotim-pemda-2025", "elements": 2, "replaced": False, "detached": []}
     assert r.headers["location"] == "/api/plans/kotim-pemda-2025"
 
     r = writer.post("/api/plans", files={"file": ("kotim-dinsos-2025.yaml", DINSOS, "application/yaml")}, headers=AUTH)
     assert r.status_code == 201
-    assert r.json() == {"id": "kotim-dinsos-2025", "elements": 72, "replaced": False}
+    assert r.json() == {"id": "kotim-dinsos-2025", "elements": 72, "replaced": False, "detached": []}
     assert plan_ids(writer) == ["kotim-dinsos-2025", "kotim-pemda-2025"]
     kotim = writer.get("/api/plans/kotim-dinsos-2025").json()
     assert kotim["counts"]["sub_kegiatan"] == 44 and kotim["anggaran_total"] == 6_312_818_993
@@ -54,7 +54,7 @@ def test_upload_raw_yaml_then_multipart_and_replace(writer: TestClient) -> None:
     # the same plan again, as plain text with the other header: replaced whole, not doubled
     r = writer.post("/api/plans", content=DINSOS, headers={"X-Pokin-Token": TOKEN, "Content-Type": "text/plain; charset=utf-8"})
     assert r.status_code == 201
-    assert r.json() == {"id": "kotim-dinsos-2025", "elements": 72, "replaced": True}
+    assert r.json() == {"id": "kotim-dinsos-2025", "elements": 72, "replaced": True, "detached": []}
     assert plan_ids(writer) == ["kotim-dinsos-2025", "kotim-pemda-2025"]
     assert len(writer.get("/api/plans/kotim-dinsos-2025/tree").json()["elements"]) == 72
 
@@ -155,6 +155,23 @@ def test_concurrent_replaces_all_answer_201_and_leave_one_whole_plan(writer: Tes
     assert codes == [201] * 120
     assert plan_ids(writer) == ["kotim-dinsos-2025", "kotim-pemda-2025"]
     assert len(writer.get("/api/plans/kotim-dinsos-2025/tree").json()["elements"]) == 72
+
+
+def test_replacing_a_plan_without_an_element_others_name_says_so(writer: TestClient) -> None:
+    """Kotim's dinas tujuan contributes to the pemda's sasaran-pmks: a pemda version without it was taken
+    with 201 and nothing said, and the dinas plan silently lost its link up."""
+    for body in (PEMDA, DINSOS):
+        assert writer.post("/api/plans", content=body, headers=YAML).status_code == 201
+    renamed = PEMDA.replace(b"id: sasaran-pmks", b"id: sasaran-pmks-baru")
+    r = writer.post("/api/plans", content=renamed, headers=YAML)
+    assert r.status_code == 201 and r.json()["detached"] == [
+        {"plan": "kotim-dinsos-2025", "element": "tujuan-distribusi", "parent": "kotim-pemda-2025/sasaran-pmks"}]
+    assert writer.get("/api/plans/kotim-dinsos-2025/nodes/tujuan-distribusi/trace").json()["reaches"] == ["tujuan"]
+    back = writer.post("/api/plans", content=PEMDA, headers=YAML)
+    assert back.json()["detached"] == []  # the link is back
+    paths = writer.get("/api/plans/kotim-dinsos-2025/nodes/tujuan-distribusi/trace").json()["paths"]
+    assert [(s["plan"], s["id"]) for s in paths[0]] == [("kotim-dinsos-2025", "tujuan-distribusi"), ("kotim-pemda-2025", "sasaran-pmks"),
+                                                       ("kotim-pemda-2025", "tujuan-rpjmd")]
 
 
 def test_jabatan_list_by_level(reader: TestClient) -> None:

@@ -69,6 +69,18 @@ def test_tree_table_prints_each_element_once_with_its_id(seeded_dir: Path) -> No
     assert "  - sasaran csf-1: also under tujuan, shown there" in lines  # its second parent points back
 
 
+def test_load_warns_of_links_a_replaced_plan_no_longer_has(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    assert pokin(data, "load", str(SEED_DIR / "kotim-pemda-2025.yaml"), str(SEED_DIR / "kotim-dinsos-2025.yaml")).returncode == 0
+    renamed = tmp_path / "kotim-pemda-2025.yaml"
+    renamed.write_text((SEED_DIR / "kotim-pemda-2025.yaml").read_text(encoding="utf-8").replace(
+        "id: sasaran-pmks", "id: sasaran-pmks-baru"), encoding="utf-8")
+    out = pokin(data, "load", str(renamed))
+    assert out.returncode == 0 and out.stderr.strip() == (
+        "warning: kotim-dinsos-2025/tujuan-distribusi names parent kotim-pemda-2025/sasaran-pmks, which this load no "
+        "longer has: it is not linked until an element of that id is loaded again")
+
+
 def test_query_runs_a_named_query(seeded_dir: Path) -> None:
     out = pokin(seeded_dir, "query", "get_plan", "--param", "plan_id=bontang-dspm-iku")
     assert out.returncode == 0, out.stderr

@@ -14,7 +14,7 @@ from starlette.types import Message
 from seed.loader import parse_plan_text
 from service.deps import HeaderedErrorRoute, SettingsDep, StoreDep, TokenDep
 from service.errors import InvalidPlan, NotFound, PlanProblem, PokinError
-from service.loading import check_cross_plan, write_documents
+from service.loading import check_cross_plan, detached_references, write_documents
 from service.store import GraphStore
 
 router = APIRouter(prefix="/api/plans", tags=["admin"], route_class=HeaderedErrorRoute, dependencies=[TokenDep])
@@ -49,6 +49,9 @@ class LoadResult(BaseModel):
     id: str
     elements: int
     replaced: bool
+    # elements of other plans whose parent in this plan is gone with this version ({plan, element, parent});
+    # the link comes back when an element of that id is loaded again
+    detached: list[dict[str, str]] = []
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -114,7 +117,8 @@ def _load(store: GraphStore, filename: str, text: str) -> LoadResult:
     replaced = bool(store.read("get_plan", plan_id=doc.plan.id))
     written = write_documents(store, docs, compact=False)
     store.compact_after_write()
-    return LoadResult(id=doc.plan.id, elements=written[0]["elements"], replaced=replaced)
+    return LoadResult(id=doc.plan.id, elements=written[0]["elements"], replaced=replaced,
+                      detached=detached_references(store, [doc.plan.id]) if replaced else [])
 
 
 @router.post("", status_code=201, responses={
