@@ -629,21 +629,26 @@ def _same_unit(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return "".join(a.get("unit", "").split()).lower() == "".join(b.get("unit", "").split()).lower()
 
 
-def unambitious_targets(name: str, statement: str | None, declared: str | None,
-                        values: dict[str, Any]) -> list[tuple[int, NilaiView, NilaiView, str]]:
+def unambitious_targets(name: str, statement: str | None, declared: str | None, values: dict[str, Any],
+                        polaritas: str | None = None) -> list[tuple[int, NilaiView, NilaiView, str]]:
     """Targets set below what was already reached (RULES §7 check 23, LKE A2.9): (year, its target, the
     realisasi of the year before, polaritas) for every year whose target is lower than the year before's
     realisasi, or higher for a negatif indikator. The polaritas is resolved as for capaian (a poverty rate
     declared positif is negatif). Only single values in the same unit are compared: a range target, a
-    missing value or another unit is left alone, as is polaritas "range".
+    missing value or another unit is left alone, as is polaritas "range". `polaritas`: the one resolved
+    already (a check has it from the indikator's capaian).
     """
-    pol, _ = _resolve_polaritas(declared, expected_polaritas(name, statement))
-    realisasi = values.get("realisasi", {})
+    realisasi = values.get("realisasi")
+    if not realisasi:
+        return []
+    pol = polaritas
     out = []
     for year, t in values.get("target", {}).items():
         r = realisasi.get(str(int(year) - 1))
         if r is None or t.get("value") is None or r.get("value") is None or not _same_unit(t, r):
             continue
+        if pol is None:
+            pol, _ = _resolve_polaritas(declared, expected_polaritas(name, statement))
         if (pol == "positif" and t["value"] < r["value"]) or (pol == "negatif" and t["value"] > r["value"]):
             out.append((int(year), NilaiView(**t), NilaiView(**r), pol))
     return sorted(out, key=lambda x: x[0])
