@@ -41,6 +41,15 @@ def test_rule_is_silent_on_a_clean_plan(clean_store: GraphStore, rule: str) -> N
     assert findings(clean_store, "clean-2025", rule) == []
 
 
+def test_a_configured_severity_is_one_of_the_three(seeded_store: GraphStore) -> None:
+    cfg = load_config()
+    cfg["severity"] = {"orphan": "info"}
+    assert {f.severity for f in run_checks(seeded_store, "bengsel-dinsos-2024", cfg, only=["orphan"]).findings} == {"info"}
+    cfg["severity"] = {"orphan": "fatal"}
+    with pytest.raises(ValueError, match="severity of rule 'orphan' must be error, warning or info, not 'fatal'"):
+        run_checks(seeded_store, "bengsel-dinsos-2024", cfg, only=["orphan"])
+
+
 def test_every_rule_has_both_languages_and_a_query() -> None:
     names = {p.stem for p in (ROOT / "cypher").glob("*.cypher")}
     for r in RULES.values():
