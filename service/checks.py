@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from service.errors import Busy, NotFound, QueryError
 from service.nomenklatur import LEVEL_ABOVE, LEVELS
-from service.plans import local_ref
+from service.plans import list_plans, local_ref
 from service.store import GraphStore
 from service.values import format_rupiah, text_key
 
@@ -853,9 +853,17 @@ def plans_of_pemda(store: GraphStore, pemda: str) -> list[str]:
         NotFound: no plan of that pemda is loaded.
     """
     ids = [r["id"] for r in store.read("list_plan_ids_of_pemda", pemda=pemda)]
-    if not ids:
-        raise NotFound(f"no plan of pemda {pemda!r} is loaded")
-    return ids
+    if ids:
+        return ids
+    # not as written: the same name in another case or spacing, or else the names nearest to it
+    import difflib
+
+    names = sorted({p.pemda for p in list_plans(store)})
+    same = [n for n in names if " ".join(n.split()).casefold() == " ".join(pemda.split()).casefold()]
+    if same:
+        return [r["id"] for r in store.read("list_plan_ids_of_pemda", pemda=same[0])]
+    near = difflib.get_close_matches(pemda, names, n=5, cutoff=0.5)
+    raise NotFound(f"no plan of pemda {pemda!r} is loaded" + (f"; did you mean: {', '.join(near)}" if near else ""))
 
 
 def to_csv(report: CheckReport | list[CheckReport], cell: Callable[[str], str] = str) -> str:

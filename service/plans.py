@@ -32,7 +32,7 @@ def list_plans(store: GraphStore) -> list[PlanSummary]:
 def plans_page(store: GraphStore, q: str = "", offset: int = 0, limit: int = 50) -> tuple[list[PlanSummary], int, int]:
     """The plans matching `q` (in id, pemda, perangkat daerah or title, any case) from `offset`, at most
     `limit`, in id order; with how many match and how many are loaded."""
-    term = q.strip().lower()
+    term = q.replace("\x00", "").strip().lower()  # a NUL no name holds (the engine refuses it in a parameter)
     total = int(store.read("count_plans")[0]["total"])
     matching = int(store.read("count_plans_matching", q=term)[0]["matching"]) if term else total
     rows = store.read("list_plans_page", q=term, skip=offset, limit=limit)

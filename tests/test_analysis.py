@@ -449,6 +449,12 @@ def test_api_checks_a_whole_pemda(client: TestClient) -> None:
     assert [r["plan"] for r in both["reports"]] == [KOTIM, "bontang-dspm-iku"]
     assert client.get("/api/checks").json()["error"]["code"] == "bad_query"
     assert client.get("/api/checks", params={"pemda": "Kabupaten Atlantis"}).status_code == 404
+    # a pemda as a person types it: another case or spacing is the same pemda; a typo gets the nearest names
+    typed = client.get("/api/checks", params={"pemda": "kabupaten  BULELENG"}).json()
+    assert [r["plan"] for r in typed["reports"]] == ["buleleng-dinsos-2023", "buleleng-dinsos-2024"]
+    typo = client.get("/api/checks", params={"pemda": "Kabupaten Bulelen"})
+    assert typo.status_code == 404 and "did you mean: Kabupaten Buleleng, " in typo.json()["error"]["message"]
+    assert client.get("/api/plans", params={"q": "\x00"}).json() == client.get("/api/plans", params={"q": ""}).json()
 
 
 def test_cli_checks_a_whole_pemda(seeded_dir: Path) -> None:
