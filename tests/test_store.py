@@ -66,6 +66,7 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "get_external_ancestors": {"plan_id": "demo"},
     "get_plans_exist": {"plan_ids": ["demo", "not-loaded"]},
     "list_plan_ids_of_pemda": {"pemda": PLAN["plan"]["pemda"]},
+    "list_detached_references": {"plan_ids": ["demo"]},
     **{name: {"plan_ids": ["demo"]} for name in (
         "check_orphans", "check_dead_ends", "check_unfunded_leaves", "check_cycles", "check_indikator_facts",
         "check_repeated_indikator", "check_budget_rollup", "check_malformed_rupiah")},
@@ -82,7 +83,8 @@ SAMPLE_PARAMS: dict[str, dict] = {
 EMPTY_FOR_DEMO = {"delete_plan", "check_orphans", "check_unfunded_leaves", "check_cycles",
                   "check_repeated_indikator", "check_budget_rollup", "check_malformed_rupiah",
                   "get_external_ancestors", "check_indikator_names",
-                  "check_nomenklatur_parents", "check_output_indikator", "check_condition_wording"}
+                  "check_nomenklatur_parents", "check_output_indikator", "check_condition_wording",
+                  "list_detached_references"}  # its rows: test_admin_api, test_cli
 
 
 def test_registry_reads_every_file() -> None:
