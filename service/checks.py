@@ -80,6 +80,10 @@ def config_from_settings(settings: Any) -> dict[str, Any]:
 
 # queries a rule reads besides the one it names (prefetched with it, with the same parameters)
 READS_ALSO: dict[str, tuple[str, ...]] = {"check_nomenklatur_facts": ("check_nomenklatur_parents",)}
+# rules whose queries these are skip what a document does not give (absent()): list_absent goes first,
+# a small reply they need before their own
+READS_ABSENT = frozenset({"check_orphans", "check_dead_ends", "check_unfunded_leaves", "check_indikator_facts",
+                          "check_condition_wording", "check_owners", "list_absent"})
 # The queries whose rows take the rules longest to work through (half of a kabupaten check's Python):
 # sent first, and their rules run first, while the engine computes the other rules' rows.
 READ_FIRST = ("check_indikator_facts", "check_nomenklatur_facts", "check_nomenklatur_parents")
@@ -97,6 +101,7 @@ class Context:
     plan_ids: list[str]
     config: dict[str, Any]
     tahun: dict[str, int | None] = field(default_factory=dict)  # each plan's budget year, where it gives one
+    kind: dict[str, str | None] = field(default_factory=dict)  # each plan's kind of document (iku, lkjip, ...)
     _rows: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict, repr=False)
     _ahead: list[tuple[str, str]] = field(default_factory=list, repr=False)  # sent, not read yet, in order
     _replies: Generator[list[dict[str, Any]], None, None] | None = field(default=None, repr=False)
@@ -171,14 +176,17 @@ def rule(id: str, severity: Severity, explain_id: str, explain_en: str, query: s
 
 def simple_rule(id: str, severity: Severity, explain_id: str, explain_en: str, query: str,
                 message: Callable[[dict[str, Any]], str], where: Callable[[dict[str, Any]], bool] | None = None,
-                params: Callable[[Context], dict[str, Any]] | None = None) -> None:
+                params: Callable[[Context], dict[str, Any]] | None = None, needs: str | None = None) -> None:
     """Register a rule with one finding per row of `query` (plan, id, level, statement, ...) that `where`
     keeps (all rows without it: a query several rules share says in a column which rule a row is for),
-    its level and statement as values."""
+    its level and statement as values; rows of elements whose document does not give `needs` (absent) are
+    left out."""
 
     def run(ctx: Context, r: Rule) -> list[Finding]:
+        gone = absent(ctx, needs) if needs else set()
         return [r.finding(ctx, row["plan"], [row["id"]], message(row), level=row["level"], statement=row["statement"])
-                for row in ctx.rows(query, **(params(ctx) if params else {})) if where is None or where(row)]
+                for row in ctx.rows(query, **(params(ctx) if params else {}))
+                if (where is None or where(row)) and (row["plan"], row["id"]) not in gone]
 
     rule(id, severity, explain_id, explain_en, query, params)(run)
 
@@ -187,28 +195,62 @@ def _lvl(level: str) -> str:
     return level.replace("_", " ")
 
 
+def _absent_map(ctx: Context) -> dict[tuple[str, str], frozenset[str]]:
+    """What the documents do not give, by (plan, element id): the element's own absent, its plan's, and
+    what the plan's kind of document does not carry (configuration absent_by_kind: an IKU table gives no
+    cascade), read once per check run."""
+    cached = ctx.__dict__.get("_absent")
+    if cached is None:
+        by_kind = {k: frozenset(v) for k, v in ctx.config.get("absent_by_kind", {}).items()}
+        cached = {(r["plan"], r["id"]): frozenset((r["absent"] or []) + (r["plan_absent"] or []))
+                  for r in ctx.rows("list_absent")}
+        kinds = {p: by_kind[k] for p, k in ctx.kind.items() if k in by_kind}
+        if kinds:  # every element of such a plan: its ids come from the plan's element rows, read by the rules
+            ctx.__dict__["_absent_by_plan"] = kinds
+        ctx.__dict__["_absent"] = cached
+    return cached
+
+
+def absent(ctx: Context, aspect: str) -> set[tuple[str, str]] | _EveryIn:
+    """The (plan, element id) pairs whose document does not give `aspect` (statement, parents, below,
+    indikator, target, anggaran, jabatan): the rules that need it skip them (and document_gap says so)."""
+    pairs = {key for key, gone in _absent_map(ctx).items() if aspect in gone}
+    plans = {p for p, gone in ctx.__dict__.get("_absent_by_plan", {}).items() if aspect in gone}
+    return _EveryIn(pairs, plans) if plans else pairs
+
+
+class _EveryIn:
+    """The pairs given, and every element of the plans given (a plan whose kind does not carry an aspect)."""
+
+    def __init__(self, pairs: set[tuple[str, str]], plans: set[str]):
+        self.pairs, self.plans = pairs, plans
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.pairs or (isinstance(key, tuple) and key[0] in self.plans)
+
+
 # ---- alignment -------------------------------------------------------------------------
 
 simple_rule("orphan", "error",
      "Elemen tidak tersambung ke sasaran strategis atau tujuan mana pun (yatim).",
      "Element has no CONTRIBUTES_TO path up to a sasaran strategis or tujuan (orphan).",
-     "check_orphans", lambda r: f"{_lvl(r['level'])} does not trace to a sasaran or tujuan: {r['statement']}")
+     "check_orphans", lambda r: f"{_lvl(r['level'])} does not trace to a sasaran or tujuan: {r['statement']}", needs="parents")
 
 # an element without a parent is an orphan too: check_orphans returns it, with parents 0
 simple_rule("no_parent", "warning",
      "Elemen selain tujuan tidak mendukung elemen mana pun di atasnya.",
      "Element other than a tujuan contributes to nothing above it.",
-     "check_orphans", lambda r: f"{_lvl(r['level'])} has no parent: {r['statement']}", where=lambda r: r["parents"] == 0)
+     "check_orphans", lambda r: f"{_lvl(r['level'])} has no parent: {r['statement']}", where=lambda r: r["parents"] == 0, needs="parents")
 
 simple_rule("dead_end", "warning",
      "Tujuan, sasaran, program atau kegiatan tanpa apa pun di bawahnya.",
      "Tujuan, sasaran, program or kegiatan with nothing below it (dead end).",
-     "check_dead_ends", lambda r: f"{_lvl(r['level'])} has nothing below it: {r['statement']}")
+     "check_dead_ends", lambda r: f"{_lvl(r['level'])} has nothing below it: {r['statement']}", needs="below")
 
 simple_rule("unfunded_leaf", "warning",
      "Kondisi paling operasional tanpa sub kegiatan beranggaran di belakangnya.",
      "Lowest-level condition with no budgeted sub kegiatan behind it (a statement nobody funds).",
-     "check_unfunded_leaves", lambda r: f"sub kegiatan without anggaran: {r['statement']}")
+     "check_unfunded_leaves", lambda r: f"sub kegiatan without anggaran: {r['statement']}", needs="anggaran")
 
 simple_rule("cycle", "error",
      "Rantai CONTRIBUTES_TO membentuk siklus.",
@@ -222,14 +264,16 @@ simple_rule("missing_indikator", "error",
      "Elemen tanpa indikator kinerja.",
      "Element without an indikator.",
      "check_indikator_facts", lambda r: f"{_lvl(r['level'])} has no indikator: {r['statement']}",
-     where=lambda r: r["indikator_id"] is None)
+     where=lambda r: r["indikator_id"] is None, needs="indikator")
 
 
 @rule("missing_target", "warning", "Indikator tanpa target.", "Indikator without a target.", "check_indikator_facts")
 def _missing_target(ctx: Context, r: Rule) -> list[Finding]:
+    gone = absent(ctx, "target")
     return [r.finding(ctx, row["plan"], [row["id"]], f"indikator has no target: {row['name']}", level=row["level"],
                       indikator_id=row["indikator_id"], indikator=row["name"])
-            for row in ctx.rows("check_indikator_facts") if row["indikator_id"] is not None and row["has_target"] is False]
+            for row in ctx.rows("check_indikator_facts")
+            if row["indikator_id"] is not None and row["has_target"] is False and (row["plan"], row["id"]) not in gone]
 
 
 def _units(ctx: Context, key: str) -> list[str]:
@@ -337,7 +381,10 @@ def _condition_params(ctx: Context) -> dict[str, Any]:
       "check_condition_wording", params=_condition_params)
 def _condition_wording(ctx: Context, r: Rule) -> list[Finding]:
     out = []
+    gone = absent(ctx, "statement")
     for row in ctx.rows("check_condition_wording", **_condition_params(ctx)):
+        if (row["plan"], row["id"]) in gone:  # the text is lost, or the transcription holds a filler
+            continue
         statement, level = row["statement"], _lvl(row["level"])
         words = statement.split()
         if words and words[0].casefold().endswith("nya"):  # a condition after all, in capitals or after spaces
@@ -596,7 +643,7 @@ simple_rule("no_owner", "warning",
      "Elemen tanpa pemilik (jabatan yang mengampu).",
      "Element that no jabatan owns.",
      "check_owners", lambda r: f"{_lvl(r['level'])} has no owner: {r['statement']}",
-     where=lambda r: r["jabatan"] is None, params=_owner_params)
+     where=lambda r: r["jabatan"] is None, params=_owner_params, needs="jabatan")
 
 
 @rule("owner_level", "warning",
@@ -604,12 +651,13 @@ simple_rule("no_owner", "warning",
       "The owner's jabatan level does not fit the element's level.",
       "check_owners", params=_owner_params)
 def _owner_level(ctx: Context, r: Rule) -> list[Finding]:
-    allowed = ctx.config["owner_levels"]
+    allowed, gone = ctx.config["owner_levels"], absent(ctx, "jabatan")
     return [r.finding(ctx, row["plan"], [row["id"]],
                       f"{_lvl(row['level'])} owned by {row['jabatan_name']} ({_lvl(row['jabatan_level'])}); expected "
                       f"{' or '.join(_lvl(x) for x in allowed.get(row['level'], []))}",
                       level=row["level"], jabatan=row["jabatan"], jabatan_level=row["jabatan_level"])
-            for row in ctx.rows("check_owners", **_owner_params(ctx)) if row["jabatan"] is not None]
+            for row in ctx.rows("check_owners", **_owner_params(ctx))
+            if row["jabatan"] is not None and (row["plan"], row["id"]) not in gone]
 
 
 # ---- capaian --------------------------------------------------------------------------------------
@@ -734,6 +782,39 @@ def _target_below_realisasi(ctx: Context, r: Rule) -> list[Finding]:
     return out
 
 
+# which rules skip an element whose document does not give an aspect (the message of document_gap names them)
+SKIPPED_BY_ASPECT = {"statement": ["condition_wording"], "parents": ["orphan", "no_parent"], "below": ["dead_end"],
+                     "indikator": ["missing_indikator"], "target": ["missing_target"], "anggaran": ["unfunded_leaf"],
+                     "jabatan": ["no_owner", "owner_level"]}
+
+
+@rule("document_gap", "info",
+      "Bagian yang tidak diberikan dokumen (hilang saat konversi, atau bukan isi jenis dokumen ini): aturan yang "
+      "memerlukannya melewati elemen itu.",
+      "What the document does not give (lost in its conversion, or not part of its kind): the rules that need it "
+      "skip those elements.",
+      "list_absent")
+def _document_gap(ctx: Context, r: Rule) -> list[Finding]:
+    by_plan: dict[str, dict[str, int]] = {}
+    for (plan, _), gone in _absent_map(ctx).items():
+        for aspect in gone:
+            by_plan.setdefault(plan, {}).setdefault(aspect, 0)
+            by_plan[plan][aspect] += 1
+    kinds = ctx.__dict__.get("_absent_by_plan", {})
+    out = []
+    for plan in ctx.plan_ids:
+        counts, by_kind = by_plan.get(plan, {}), sorted(kinds.get(plan, ()))
+        if not counts and not by_kind:
+            continue
+        parts = [f"{a} of {n} element(s)" for a, n in sorted(counts.items()) if a not in by_kind]
+        parts += [f"{a} of every element (not part of a document of kind {ctx.kind[plan]})" for a in by_kind]
+        skipped = sorted({x for a in [*counts, *by_kind] for x in SKIPPED_BY_ASPECT[a]})
+        out.append(r.finding(ctx, plan, [], f"the document does not give: {'; '.join(parts)}. Skipped there: "
+                                            f"{', '.join(skipped)}",
+                             absent=dict(sorted(counts.items())), absent_by_kind=by_kind, skipped=skipped))
+    return out
+
+
 _gc_lock = threading.Lock()
 _gc_pauses = 0
 _gc_was_enabled = False
@@ -800,12 +881,14 @@ def _run_checks_many(store: GraphStore, plan_ids: list[str], config: dict[str, A
         missing = [p for p in plan_ids if p not in versions]
         if missing:
             raise NotFound(f"no plan {missing[0]!r} is loaded")
-        ctx = Context(store, plan_ids, config, tahun={r["id"]: r["tahun"] for r in plans})
+        ctx = Context(store, plan_ids, config, tahun={r["id"]: r["tahun"] for r in plans},
+                      kind={r["id"]: r["kind"] for r in plans})
         by_plan: dict[str, list[Finding]] = {p: [] for p in plan_ids}
         # Every query is sent ahead at once, in the order the rules read them: Python turns one reply into
         # findings while the engine computes the next rows. The plans' versions come last: each rule
         # reads in a statement of its own, and a plan replaced between two of them mixes two versions.
-        ctx.read_ahead([*((q, r.params(ctx)) for r in rules for q in (r.query, *READS_ALSO.get(r.query, ()))),
+        first_of_all = [("list_absent", {})] if any(r.query in READS_ABSENT for r in rules) else []
+        ctx.read_ahead([*first_of_all, *((q, r.params(ctx)) for r in rules for q in (r.query, *READS_ALSO.get(r.query, ()))),
                         ("get_plans_exist", {})])
         try:
             for r in rules:

@@ -119,6 +119,7 @@ def element_row(plan_id: str, seq: int, el: Element) -> dict[str, Any]:
         "source_line": el.source.line if el.source else None,
         "source_section": el.source.section if el.source else None,
         "notes": el.notes,
+        "absent": sorted(a.value for a in el.absent) or None,
     })
 
 
@@ -130,6 +131,7 @@ def plan_params(doc: PlanDocument) -> dict[str, Any]:
     m = doc.plan
     pid = m.id
     meta = m.model_dump(mode="json")
+    meta["absent"] = meta["absent"] or None  # stored only where a document says so
     # when this version was written: lets readers cache what they derive from a plan (e.g. check counts)
     meta["loaded_at"] = datetime.now(UTC).isoformat(timespec="microseconds")
     # what the plans page searches, lower-cased once here instead of for every plan at every search

@@ -63,6 +63,19 @@ class Polaritas(StrEnum):
     range = "range"
 
 
+class Aspect(StrEnum):
+    """What a document may not give for an element (lost in its conversion to text, or not part of its
+    kind of document): the checks that need it skip the element, and say so once per plan."""
+
+    statement = "statement"  # the sasaran statement (the text is gone, or the transcription holds a filler)
+    parents = "parents"  # what it contributes to (the lines of a diagram)
+    below = "below"  # what contributes to it
+    indikator = "indikator"
+    target = "target"
+    anggaran = "anggaran"
+    jabatan = "jabatan"  # who owns it
+
+
 class PlanKind(StrEnum):
     pohon_kinerja = "pohon_kinerja"
     renstra = "renstra"
@@ -216,6 +229,8 @@ class Element(Strict):
     jabatan: list[Slug] = Field(default_factory=list)
     source: SourceRef | None = None
     notes: str | None = None
+    # what the document does not give for this element (lost in the conversion; say why in notes), see Aspect
+    absent: list[Aspect] = Field(default_factory=list)
 
 
 class Jabatan(Strict):
@@ -241,6 +256,8 @@ class PlanMeta(Strict):
     title: str | None = None
     source_document: str | None = None
     notes: str | None = None
+    # what the document does not give for any of its elements (say why in notes), see Aspect
+    absent: list[Aspect] = Field(default_factory=list)
 
 
 class PlanDocument(Strict):
@@ -305,6 +322,7 @@ class TreeElement(BaseModel):
     jabatan: list[str]  # names of the owning jabatan
     jabatan_ids: list[str] = Field(default_factory=list)  # their ids, in the same order
     source: SourceRef | None = None
+    absent: list[str] = Field(default_factory=list)  # what the document does not give for it (Aspect)
 
 
 class PlanTree(BaseModel):

@@ -81,6 +81,7 @@ def element_out(plan_id: str, e: dict[str, Any], parents: list[str], indikator: 
         jabatan=[j["name"] for j in owners],
         jabatan_ids=[j["id"] for j in owners],
         source=SourceRef(line=e.get("source_line"), section=e.get("source_section")),
+        absent=list(e.get("absent") or []),
     )
 
 
