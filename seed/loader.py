@@ -137,6 +137,10 @@ def parse_plan_text(text: str, file: str) -> PlanDocument:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         raise InvalidPlan([PlanProblem(file, line, "", f"not valid YAML: {e.problem or e}")]) from e
+    except yaml.reader.ReaderError as e:  # a control character YAML does not allow (a raw NUL, ESC, ...)
+        line = text.count("\n", 0, e.position) + 1
+        char = f"U+{e.character:04X}" if isinstance(e.character, int) else repr(e.character)
+        raise InvalidPlan([PlanProblem(file, line, "", f"not valid YAML: character {char} is not allowed in a plan file")]) from e
     except RecursionError:
         raise _too_deep(text, file) from None
     if not isinstance(data, dict):

@@ -137,6 +137,8 @@ def _parse_year_map(v: Any) -> Any:
     for year, raw in v.items():
         try:
             number = int(year)
+            if isinstance(year, float) and not year.is_integer():  # 2025.5 is no year (int() would cut it)
+                raise ValueError
         except (TypeError, ValueError):
             raise ValueError(f"expected a year such as 2025, got {year!r}") from None
         if not 1990 <= number <= 2100:

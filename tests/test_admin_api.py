@@ -120,6 +120,14 @@ def test_over_the_limit_is_refused(data_dir: Path) -> None:
         assert plan_ids(client) == []
 
 
+def test_one_plan_file_per_upload(writer: TestClient) -> None:
+    """Two 'file' fields loaded one and dropped the other without a word."""
+    r = writer.post("/api/plans", files=[("file", ("a.yaml", PEMDA, "application/yaml")),
+                                         ("file", ("b.yaml", DINSOS, "application/yaml"))], headers=AUTH)
+    assert r.status_code == 422 and "send one plan file per request" in r.json()["error"]["message"]
+    assert plan_ids(writer) == []
+
+
 def test_unsupported_body(writer: TestClient) -> None:
     r = writer.post("/api/plans", json={"plan": {}}, headers=AUTH)
     assert r.status_code == 415 and r.json()["error"]["code"] == "unsupported_media_type"

@@ -151,6 +151,18 @@ def test_values_the_engine_cannot_hold_are_refused_with_their_line_and_field() -
     assert nul == [(11, "elements[1].statement", "holds a NUL character")]
 
 
+def test_a_raw_control_character_is_refused_at_its_line() -> None:
+    """A raw NUL or ESC byte in the text (not an escape in quotes) was a 500 from the API and a traceback."""
+    for char, name in (("\x00", "U+0000"), ("\x1b", "U+001B")):
+        text = GOOD.replace("statement: Meningkatnya pelayanan", f"statement: Meningkatnya{char} pelayanan")
+        assert problems_of(text) == [(11, "", f"not valid YAML: character {name} is not allowed in a plan file")]
+
+
+def test_a_year_with_decimals_is_no_year() -> None:
+    assert problems_of(GOOD + '    indikator:\n      - {name: Persentase X, target: {2025.5: "90"}}\n') == [
+        (15, "elements[1](id=s).indikator[0].target", "expected a year such as 2025, got 2025.5")]
+
+
 def test_declared_pagu_must_match_raw() -> None:
     text = GOOD.replace('anggaran: "372.250.370"', 'anggaran: {raw: "372.250.370", pagu: 372250371}')
     assert problems_of(text) == [(13, "elements[1](id=s).anggaran",

@@ -86,6 +86,8 @@ async def _form_file(request: Request, body: bytes) -> tuple[str, bytes]:
 
     try:
         async with Request(request.scope, replay).form(max_files=4, max_fields=16, max_part_size=len(body) + 1) as form:
+            if len(form.getlist("file")) > 1:  # one plan per request: the others would be dropped unseen
+                raise BadUpload("send one plan file per request (the body has several fields 'file')")
             part = form.get("file")
             if isinstance(part, UploadFile):
                 return PurePath(part.filename or DEFAULT_FILENAME).name or DEFAULT_FILENAME, await part.read()
