@@ -593,3 +593,38 @@ def test_plan_is_whole_or_absent_after_kill_9_mid_write(data_dir: Path) -> None:
         assert len(rows) in (0, 3002)
     finally:
         s2.close()
+
+
+def test_a_server_that_does_not_answer_its_first_graph_command_is_started_again(tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine once locked itself on its first graph command (its main thread waiting for a lock no
+    thread held): pokin waited a minute, failed, and left the server running. Now it starts it again."""
+    import redis
+
+    started: list[int] = []
+    start = embedded.start
+
+    def recording_start(*args: object, **kwargs: object) -> object:
+        server = start(*args, **kwargs)
+        started.append(server.pid)
+        return server
+
+    real = redis.Redis.execute_command
+    stuck = [True]
+
+    def first_probe_hangs(self: redis.Redis, *args: object, **options: object) -> object:
+        if args[:1] == ("GRAPH.QUERY",) and args[-1] == "RETURN 1" and stuck:
+            stuck.clear()
+            raise redis.exceptions.TimeoutError("Timeout reading from socket")
+        return real(self, *args, **options)
+
+    monkeypatch.setattr(embedded, "start", recording_start)
+    monkeypatch.setattr(redis.Redis, "execute_command", first_probe_hangs)
+    s = open_store(make_settings(tmp_path / "data"))
+    try:
+        assert len(started) == 2 and started[0] != started[1]
+        with pytest.raises(ProcessLookupError):
+            os.kill(started[0], 0)  # the one that did not answer is gone
+        assert s.read("count_plans")[0]["total"] == 0
+    finally:
+        s.close()
