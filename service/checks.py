@@ -196,17 +196,21 @@ def _lvl(level: str) -> str:
 
 
 def _absent_map(ctx: Context) -> dict[tuple[str, str], frozenset[str]]:
-    """What the documents do not give, by (plan, element id): the element's own absent, its plan's, and
-    what the plan's kind of document does not carry (configuration absent_by_kind: an IKU table gives no
-    cascade), read once per check run."""
+    """What the documents do not give, by (plan, element id), read once per check run; and, in
+    ctx._absent_by_plan, what they do not give for any element: the plan's own absent, and what its kind
+    of document does not carry (configuration absent_by_kind: an IKU table gives no cascade)."""
     cached = ctx.__dict__.get("_absent")
     if cached is None:
         by_kind = {k: frozenset(v) for k, v in ctx.config.get("absent_by_kind", {}).items()}
-        cached = {(r["plan"], r["id"]): frozenset((r["absent"] or []) + (r["plan_absent"] or []))
-                  for r in ctx.rows("list_absent")}
-        kinds = {p: by_kind[k] for p, k in ctx.kind.items() if k in by_kind}
-        if kinds:  # every element of such a plan: its ids come from the plan's element rows, read by the rules
-            ctx.__dict__["_absent_by_plan"] = kinds
+        whole = {p: by_kind[k] for p, k in ctx.kind.items() if k in by_kind}
+        cached = {}
+        for r in ctx.rows("list_absent"):
+            if r["plan_absent"]:
+                whole[r["plan"]] = whole.get(r["plan"], frozenset()) | frozenset(r["plan_absent"])
+            for item in r["elements"] or ():
+                eid, _, aspects = item.partition("|")
+                cached[(r["plan"], eid)] = frozenset(aspects.split(","))
+        ctx.__dict__["_absent_by_plan"] = whole
         ctx.__dict__["_absent"] = cached
     return cached
 
@@ -215,7 +219,7 @@ def absent(ctx: Context, aspect: str) -> set[tuple[str, str]] | _EveryIn:
     """The (plan, element id) pairs whose document does not give `aspect` (statement, parents, below,
     indikator, target, anggaran, jabatan): the rules that need it skip them (and document_gap says so)."""
     pairs = {key for key, gone in _absent_map(ctx).items() if aspect in gone}
-    plans = {p for p, gone in ctx.__dict__.get("_absent_by_plan", {}).items() if aspect in gone}
+    plans = {p for p, gone in ctx.__dict__["_absent_by_plan"].items() if aspect in gone}
     return _EveryIn(pairs, plans) if plans else pairs
 
 
@@ -800,18 +804,22 @@ def _document_gap(ctx: Context, r: Rule) -> list[Finding]:
         for aspect in gone:
             by_plan.setdefault(plan, {}).setdefault(aspect, 0)
             by_plan[plan][aspect] += 1
-    kinds = ctx.__dict__.get("_absent_by_plan", {})
+    whole = ctx.__dict__["_absent_by_plan"]
+    kinds = {k: frozenset(v) for k, v in ctx.config.get("absent_by_kind", {}).items()}
     out = []
     for plan in ctx.plan_ids:
-        counts, by_kind = by_plan.get(plan, {}), sorted(kinds.get(plan, ()))
-        if not counts and not by_kind:
+        every = sorted(whole.get(plan, ()))
+        counts = {a: n for a, n in by_plan.get(plan, {}).items() if a not in every}
+        if not counts and not every:
             continue
-        parts = [f"{a} of {n} element(s)" for a, n in sorted(counts.items()) if a not in by_kind]
-        parts += [f"{a} of every element (not part of a document of kind {ctx.kind[plan]})" for a in by_kind]
-        skipped = sorted({x for a in [*counts, *by_kind] for x in SKIPPED_BY_ASPECT[a]})
+        by_kind = sorted(kinds.get(ctx.kind.get(plan) or "", frozenset()) & set(every))
+        parts = [f"{a} of {n} element(s)" for a, n in sorted(counts.items())]
+        parts += [f"{a} of every element" + (f" (not part of a document of kind {ctx.kind[plan]})" if a in by_kind else "")
+                  for a in every]
+        skipped = sorted({x for a in [*counts, *every] for x in SKIPPED_BY_ASPECT[a]})
         out.append(r.finding(ctx, plan, [], f"the document does not give: {'; '.join(parts)}. Skipped there: "
                                             f"{', '.join(skipped)}",
-                             absent=dict(sorted(counts.items())), absent_by_kind=by_kind, skipped=skipped))
+                             absent=dict(sorted(counts.items())), absent_everywhere=every, skipped=skipped))
     return out
 
 

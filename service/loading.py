@@ -132,6 +132,10 @@ def plan_params(doc: PlanDocument) -> dict[str, Any]:
     pid = m.id
     meta = m.model_dump(mode="json")
     meta["absent"] = meta["absent"] or None  # stored only where a document says so
+    # each element's absent aspects on the plan too ("id|aspect,aspect"): the checks read them per plan, not
+    # per element (a scan of a kabupaten's 5,000 elements for them cost 6.7 ms of a check)
+    meta["absent_elements"] = [f"{el.id}|{','.join(sorted(a.value for a in el.absent))}"
+                               for el in doc.elements if el.absent] or None
     # when this version was written: lets readers cache what they derive from a plan (e.g. check counts)
     meta["loaded_at"] = datetime.now(UTC).isoformat(timespec="microseconds")
     # what the plans page searches, lower-cased once here instead of for every plan at every search

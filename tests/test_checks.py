@@ -80,13 +80,14 @@ def test_what_a_document_does_not_give_is_skipped_and_said_once(seeded_store: Gr
     assert sorted(f.rule for f in bengsel) == ["document_gap", "missing_indikator", "repeated_indikator"]
     [gap] = [f for f in bengsel if f.rule == "document_gap"]
     assert gap.severity == "info" and gap.node_ids == []
-    assert gap.values["absent"] == {"anggaran": 51, "below": 1, "jabatan": 49, "parents": 49, "statement": 33, "target": 51}
+    assert gap.values["absent"] == {"below": 1, "jabatan": 49, "parents": 49, "statement": 33}
+    assert gap.values["absent_everywhere"] == ["anggaran", "target"]  # the plan's own absent
     assert gap.values["skipped"] == ["condition_wording", "dead_end", "missing_target", "no_owner", "no_parent", "orphan",
                                      "owner_level", "unfunded_leaf"]
     bontang = run_checks(seeded_store, "bontang-dspm-iku").findings
     assert sorted(f.rule for f in bontang) == ["document_gap", "owner_level", "owner_level", "owner_level", "unit_mismatch"]
     [kind] = [f for f in bontang if f.rule == "document_gap"]
-    assert kind.values["absent_by_kind"] == ["anggaran", "below", "parents", "target"]
+    assert kind.values["absent_everywhere"] == ["anggaran", "below", "parents", "target"]  # by its kind
     assert "parents of every element (not part of a document of kind iku)" in kind.message
 
 
