@@ -786,6 +786,26 @@ def _target_below_realisasi(ctx: Context, r: Rule) -> list[Finding]:
     return out
 
 
+@rule("scale_gaps", "warning",
+      "Skala predikat yang dipakai dokumen tidak utuh: ada nilai capaian tanpa predikat, atau dengan dua.",
+      "The predikat scale the document uses is not whole: some capaian get no predikat, or two.",
+      "list_plan_scales")
+def _scale_gaps(ctx: Context, r: Rule) -> list[Finding]:
+    from service import capaian
+
+    scales = capaian.load_config(ctx.config.get("capaian_config")).scales
+    out = []
+    for row in ctx.rows("list_plan_scales"):
+        scale = scales.get(row["scale"])
+        if scale is None:
+            out.append(r.finding(ctx, row["plan"], [], f"the plan names predikat scale {row['scale']!r}, which is not "
+                                                       f"configured (known: {', '.join(scales)})", scale=row["scale"]))
+        elif gaps := capaian.scale_gaps(scale):
+            out.append(r.finding(ctx, row["plan"], [], f"the document's predikat scale ({scale.title or scale.name}) is not "
+                                                       f"whole: {'; '.join(gaps)}", scale=row["scale"], gaps=gaps))
+    return out
+
+
 # which rules skip an element whose document does not give an aspect (the message of document_gap names them)
 SKIPPED_BY_ASPECT = {"statement": ["condition_wording"], "parents": ["orphan", "no_parent"], "below": ["dead_end"],
                      "indikator": ["missing_indikator"], "target": ["missing_target"], "anggaran": ["unfunded_leaf"],

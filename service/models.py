@@ -260,6 +260,9 @@ class PlanMeta(Strict):
     notes: str | None = None
     # what the document does not give for any of its elements (say why in notes), see Aspect
     absent: list[Aspect] = Field(default_factory=list)
+    # the predikat scale the document prints, by its name in the scales configuration
+    # (service/data/predikat_scales.yaml): the scale_gaps check judges it
+    predikat_scale: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class PlanDocument(Strict):

@@ -71,6 +71,23 @@ def test_no_parent_buleleng_2024_sasaran(seeded_store: GraphStore) -> None:
     assert len(found) == 5 and all(m.startswith("sasaran has no parent: ") for _, m in found)
 
 
+def test_scale_gaps_buleleng_2023_printed_scale(seeded_store: GraphStore, store: GraphStore, tmp_path: Path) -> None:
+    """Seed 002 rates capaian on its own printed scale (lines 359-365), which leaves 55, 70, 85 and all
+    above 100 without a predikat, yet rates 113,59 and 349,12 'sangat berhasil' (RULES §7 check 29)."""
+    [(ids, message)] = findings(seeded_store, "buleleng-dinsos-2023", "scale_gaps")
+    assert ids == [] and message.startswith("the document's predikat scale (Dinas Sosial Kabupaten Buleleng, LKjIP 2023 "
+                                            "(as printed)) is not whole: gap at exactly 55: ")
+    assert message.endswith("gap above 100: no predikat beyond 'Sangat berhasil' (85, 100]")
+    doc = yaml.safe_load(CLEAN.read_text(encoding="utf-8"))
+    for name, expected in (("buleleng_lkjip_2023", []), ("skala-kami", ["the plan names predikat scale 'skala-kami', "
+                                                                          "which is not configured (known: permendagri86, "
+                                                                          "buleleng_lkjip_2023, buleleng_lkjip_2023_printed)"])):
+        doc["plan"]["predikat_scale"] = name
+        (tmp_path / "clean.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+        load_paths(store, [tmp_path / "clean.yaml"])
+        assert [m for _, m in findings(store, "clean-2025", "scale_gaps")] == expected  # the normalised scale is whole
+
+
 def test_what_a_document_does_not_give_is_skipped_and_said_once(seeded_store: GraphStore) -> None:
     """Bengkulu Selatan's diagram lost the lines from its sasaran to its 49 sub kegiatan, 33 of their
     statements and every target and anggaran (seed 001): they were 282 findings, 280 of them about the
@@ -396,7 +413,7 @@ def test_json_and_csv_shapes(seeded_store: GraphStore) -> None:
 
 
 # findings per seed plan with the default configuration (rule by rule in the tests above)
-SEED_FINDINGS = {"bengsel-dinsos-2024": 3, "bengsel-pemda-2024": 1, "bontang-dspm-iku": 5, "buleleng-dinsos-2023": 70,
+SEED_FINDINGS = {"bengsel-dinsos-2024": 3, "bengsel-pemda-2024": 1, "bontang-dspm-iku": 5, "buleleng-dinsos-2023": 71,
                  "buleleng-dinsos-2024": 27, "kotim-dinsos-2025": 98, "kotim-pemda-2025": 1}
 SEED_PLANS = ["bengsel-dinsos-2024", "bengsel-pemda-2024", "bontang-dspm-iku", "buleleng-dinsos-2023",
               "buleleng-dinsos-2024", "kotim-dinsos-2025", "kotim-pemda-2025"]

@@ -68,6 +68,7 @@ SAMPLE_PARAMS: dict[str, dict] = {
     "list_plan_ids_of_pemda": {"pemda": PLAN["plan"]["pemda"]},
     "list_detached_references": {"plan_ids": ["demo"]},
     "list_absent": {"plan_ids": ["demo"]},
+    "list_plan_scales": {"plan_ids": ["demo"]},
     **{name: {"plan_ids": ["demo"]} for name in (
         "check_orphans", "check_dead_ends", "check_unfunded_leaves", "check_cycles", "check_indikator_facts",
         "check_repeated_indikator", "check_budget_rollup", "check_malformed_rupiah")},
@@ -85,7 +86,7 @@ EMPTY_FOR_DEMO = {"delete_plan", "check_orphans", "check_unfunded_leaves", "chec
                   "check_repeated_indikator", "check_budget_rollup", "check_malformed_rupiah",
                   "get_external_ancestors", "check_indikator_names",
                   "check_nomenklatur_parents", "check_output_indikator", "check_condition_wording",
-                  "list_detached_references", "list_absent"}  # their rows: test_admin_api, test_cli, test_checks
+                  "list_detached_references", "list_absent", "list_plan_scales"}  # their rows: test_admin_api, test_cli, test_checks
 
 
 def test_registry_reads_every_file() -> None:
