@@ -564,6 +564,7 @@ class CapaianReport(BaseModel):
     indikator: list[IndikatorCapaian]
     elements: list[ElementCapaian]
     keuangan: list[KeuanganRow] = Field(default_factory=list)
+    tahun: int | None = None  # the plan's year: the year keuangan's capaian kinerja are of
 
 
 def _resolve_polaritas(declared: str | None, expected: str | None) -> tuple[str, PolaritasSource]:
@@ -843,7 +844,8 @@ def plan_capaian(tree: PlanTree, config: CapaianConfig | None = None) -> Capaian
             mc = _mean(v for e in roll.roots if (v := roll.mean(e, True)) is not None)
         plan_rows.append(roll.row(None, "plan", tree.plan.title or tree.plan.id, year, keys, m, mc))
     return CapaianReport(plan=tree.plan.id, scale=config.scale, config=config.settings(), indikator=rows,
-                         elements=elements + plan_rows, keuangan=keuangan_rows(tree, elements + plan_rows))
+                         elements=elements + plan_rows, keuangan=keuangan_rows(tree, elements + plan_rows),
+                         tahun=tree.plan.tahun)
 
 
 def _keuangan(element_id: str | None, level: str, statement: str, code: str | None, pagu: float | None,

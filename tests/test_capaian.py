@@ -520,7 +520,7 @@ def test_top_predikat_while_every_indicator_misses_is_flagged(buleleng_tree: Pla
 @pytest.mark.unit
 def test_report_json_keys_are_stable(buleleng_tree: PlanTree, config: CapaianConfig) -> None:
     data = json.loads(plan_capaian(buleleng_tree, config).model_dump_json())
-    assert list(data) == ["plan", "scale", "config", "indikator", "elements", "keuangan"]
+    assert list(data) == ["plan", "scale", "config", "indikator", "elements", "keuangan", "tahun"]
     assert list(data["indikator"][0]) == [
         "element_id", "indikator_id", "name", "year", "target", "realisasi", "polaritas", "polaritas_source",
         "expected_polaritas", "capaian", "formula", "reason", "capaian_if_positif", "capaian_expected_polaritas",

@@ -143,6 +143,8 @@ def test_capaian_xlsx(client: TestClient) -> None:
                                2_415_289_232, pytest.approx(98.9196, abs=1e-4))
     assert keuangan[-1][:7] == (None, "plan", keuangan[-1][2], None, None, 17_860_799_466, 17_387_585_234)  # "" is an empty cell
     assert round(keuangan[-1][7], 2) == 97.35 and round(keuangan[-1][8], 2) == 99.77 and len(keuangan) == 8
+    # beside each program, the capaian kinerja of the sasaran it serves (s1-miskin: 86,41 on the default scale)
+    assert round(keuangan[1][9], 2) == 86.41 and keuangan[-1][9] is None
     assert client.get("/api/plans/kotim-dinsos-2025/capaian.xlsx").status_code == 200
     assert "Keuangan" not in load_workbook(io.BytesIO(client.get("/api/plans/kotim-dinsos-2025/capaian.xlsx").content)).sheetnames
     skala = list(wb["Skala"].iter_rows(values_only=True))

@@ -120,7 +120,7 @@ CAPAIAN_HEADER = ["Tahun", "Elemen", "Tingkat", "Pernyataan", "Indikator", "Pola
 ROLLUP_HEADER = ["Tahun", "Elemen", "Tingkat", "Pernyataan", "Jumlah indikator", "Rata-rata", "Rata-rata dibatasi",
                  "Di bawah 100", "Terendah", "Tertinggi", "Predikat", "Catatan"]
 KEUANGAN_HEADER = ["Elemen", "Tingkat", "Pernyataan", "Kode", "Sasaran", "Pagu", "Realisasi", "Capaian keuangan",
-                   "Capaian kinerja", "Catatan"]
+                   "Capaian kinerja", "Capaian kinerja sasaran", "Catatan"]
 ScaleChoice = Annotated[str | None, Query(description="predikat scale name")]
 
 
@@ -180,9 +180,17 @@ def capaian_xlsx(report: capaian.CapaianReport, elements: dict[str, tuple[str, s
            [[e.year, e.element_id or "", e.level, e.statement, e.n, e.mean, e.mean_capped, e.below_100, e.min, e.max,
              e.predikat, "; ".join(capaian.FLAG_WORDS.get(f, (f,))[0] for f in e.flags)] for e in report.elements])
     if report.keuangan:
+        # the sasaran each row serves, with its capaian kinerja, as the page shows them (one number per sasaran)
+        kinerja = {e.element_id: e.mean_capped for e in report.elements if e.year == report.tahun}
+
+        def sasaran_kinerja(ids: list[str]) -> Any:
+            values = [kinerja.get(s) for s in ids]
+            return values[0] if len(values) == 1 else "; ".join("–" if v is None else f"{v:.2f}" for v in values) or None
+
         _sheet(wb.create_sheet("Keuangan"), KEUANGAN_HEADER,
                [[k.element_id or "", k.level, k.statement, k.code, ", ".join(k.sasaran), _whole(k.pagu), _whole(k.realisasi),
-                 k.capaian_keuangan, k.capaian_kinerja, "; ".join(capaian.FLAG_WORDS.get(f, (f,))[0] for f in k.flags)]
+                 k.capaian_keuangan, k.capaian_kinerja, sasaran_kinerja(k.sasaran),
+                 "; ".join(capaian.FLAG_WORDS.get(f, (f,))[0] for f in k.flags)]
                 for k in report.keuangan])
     skala = wb.create_sheet("Skala")
     _sheet(skala, ["Predikat", "Dari", "Termasuk batas bawah", "Sampai", "Termasuk batas atas"],
