@@ -3,7 +3,8 @@
 // with their places in the document (seqs, in the same order): the engine collects them in its own
 // order, which a reload changes, and the rule lists them in document order (sorting them here, before
 // the grouping, cost half the query's time again). Also whether the parent's figure, and which contributors'
-// figures, are written malformed (the sum is then of guesses: the rule says so instead of a difference), and the
+// figures, are written malformed, as written (the sum is then of guesses: the rule says so instead of a
+// difference, unless only a stray space is wrong), and the
 // budget versions of the parent and its contributors (figures of two versions are not compared): read for the
 // mismatched parents only, by a second walk of their edges (collected for every parent: 2.4 ms more of 6).
 UNWIND $plan_ids AS plan_id
@@ -16,7 +17,8 @@ WHERE children_sum <> p.pagu
 MATCH (m)-[:CONTRIBUTES_TO]->(p)
 WHERE m.plan = p.plan AND m.pagu IS NOT NULL
 WITH p, children_sum, children, seqs, collect(CASE WHEN m.anggaran_wellformed = false THEN m.id END) AS malformed,
+     collect(CASE WHEN m.anggaran_wellformed = false THEN m.anggaran_raw END) AS malformed_raw,
      collect(DISTINCT m.anggaran_versi) AS versions
 RETURN p.plan AS plan, p.id AS id, p.level AS level, p.pagu AS pagu, p.anggaran_raw AS raw, children_sum, children,
-       seqs, p.anggaran_wellformed = false AS parent_malformed, malformed, p.anggaran_versi AS versi, versions
+       seqs, p.anggaran_wellformed = false AS parent_malformed, malformed, malformed_raw, p.anggaran_versi AS versi, versions
 ORDER BY plan, p.seq

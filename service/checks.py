@@ -417,9 +417,11 @@ def _rollup(ctx: Context, r: Rule) -> list[Finding]:
             continue  # figures of two budget versions (murni, perubahan): not comparable (RULES R2.8)
         pagu, total = int(row["pagu"]), int(row["children_sum"])
         children = [c for _, c in sorted(zip(row["seqs"], row["children"], strict=True))]  # document order
-        malformed = ([row["id"]] if row["parent_malformed"] else []) + sorted(row["malformed"], key=children.index)
+        guessed = [c for c, raw in zip(row["malformed"], row["malformed_raw"], strict=True) if not spaced_only(raw)]
+        parent_guessed = bool(row["parent_malformed"]) and not spaced_only(row["raw"])
+        malformed = ([row["id"]] if parent_guessed else []) + sorted(guessed, key=children.index)
         if malformed:  # a figure is a guess: no difference to report, but both sides as written
-            what = (f"anggaran written '{row['raw']}', malformed (read as {format_rupiah(pagu)})" if row["parent_malformed"]
+            what = (f"anggaran written '{row['raw']}', malformed (read as {format_rupiah(pagu)})" if parent_guessed
                     else f"anggaran {format_rupiah(pagu)}")
             message = (f"{_lvl(row['level'])} {what}; its contributors add up to {format_rupiah(total)}"
                        + (f", with malformed figures of {', '.join(c for c in malformed if c != row['id'])}"
@@ -435,6 +437,18 @@ def _rollup(ctx: Context, r: Rule) -> list[Finding]:
     return out
 
 
+def spaced_only(raw: str | None) -> bool:
+    """A rupiah figure whose only fault is a space inside it ('23. 000.000'): its value is not in doubt."""
+    from service.values import parse_rupiah
+
+    if not raw or not any(c.isspace() for c in raw.strip()):
+        return False
+    try:
+        return parse_rupiah("".join(raw.split()))[1]
+    except ValueError:
+        return False
+
+
 @rule("malformed_rupiah", "error",
       "Angka rupiah tidak ditulis dengan benar (kelompok ribuan harus tiga digit).",
       "A rupiah figure is not well-formed (thousands groups must have three digits).",
@@ -443,7 +457,18 @@ def _malformed(ctx: Context, r: Rule) -> list[Finding]:
     return [r.finding(ctx, row["plan"], [row["id"]],
                       f"{row['figure']} written as '{row['raw']}' (reads as {format_rupiah(int(row['reads_as']))})",
                       level=row["level"], raw=row["raw"], reads_as=int(row["reads_as"]), figure=row["figure"])
-            for row in ctx.rows("check_malformed_rupiah")]
+            for row in ctx.rows("check_malformed_rupiah") if not spaced_only(row["raw"])]
+
+
+@rule("rupiah_spacing", "warning",
+      "Angka rupiah dengan spasi di dalamnya; nilainya tetap jelas.",
+      "A rupiah figure with a stray space in it; its value is not in doubt.",
+      "check_malformed_rupiah")
+def _rupiah_spacing(ctx: Context, r: Rule) -> list[Finding]:
+    return [r.finding(ctx, row["plan"], [row["id"]],
+                      f"{row['figure']} written as '{row['raw']}', a stray space (reads as {format_rupiah(int(row['reads_as']))})",
+                      level=row["level"], raw=row["raw"], reads_as=int(row["reads_as"]), figure=row["figure"])
+            for row in ctx.rows("check_malformed_rupiah") if spaced_only(row["raw"])]
 
 
 # ---- nomenclature codes -------------------------------------------------------------------------
