@@ -225,6 +225,7 @@ def start(data_dir: Path, wait: float = 120.0, threads: int | None = None) -> Em
             state_path.unlink()  # stale: the owner died without cleaning up
         server, module = _binaries()
         log = data_dir / LOG_FILE
+        stuck_before = False
         for attempt in range(PORT_ATTEMPTS):
             # The port is free when chosen, but another process may take it before the server binds it.
             port = _free_port()
@@ -233,6 +234,12 @@ def start(data_dir: Path, wait: float = 120.0, threads: int | None = None) -> Em
             try:
                 _wait_ready(port, wait, data_dir, proc)
                 break
+            except _Stuck:
+                proc.kill()  # its log holds every write; a second start replays it
+                proc.wait()
+                if stuck_before:
+                    raise
+                stuck_before = True
             except GraphUnavailable:
                 proc.kill()
                 proc.wait()
@@ -243,9 +250,21 @@ def start(data_dir: Path, wait: float = 120.0, threads: int | None = None) -> Em
         return EmbeddedServer(data_dir=data_dir, port=port, pid=proc.pid, owned=True, process=proc)
 
 
+# how long a server this process started may accept connections without answering a single PING (not
+# even "loading") before it counts as stuck and is started again
+STUCK_S = 20.0
+
+
+class _Stuck(GraphUnavailable):
+    """The engine accepts connections and answers nothing: seen, rarely, at a start (its main thread
+    waiting for a lock no thread held)."""
+
+
 def _wait_ready(port: int, wait: float, data_dir: Path, proc: subprocess.Popen[bytes] | None = None) -> None:
     deadline = time.monotonic() + wait
     status: str | None = "not started"
+    silent_since: float | None = None  # since when a started server has answered nothing at all
+    answered = False
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
             raise GraphUnavailable(f"embedded engine exited with code {proc.returncode}; see {data_dir / LOG_FILE}")
@@ -254,6 +273,15 @@ def _wait_ready(port: int, wait: float, data_dir: Path, proc: subprocess.Popen[b
         # after it was ready. Before that, a short one: whatever answers may not be this engine.
         long = status == "loading"
         status = _ping(port, timeout=max(0.5, min(10.0, deadline - time.monotonic())) if long else 0.5)
+        if status == "loading":
+            answered = True
+        if proc is not None and not answered and status is not None and "timeout" in status.lower():
+            silent_since = silent_since or time.monotonic()
+            if time.monotonic() - silent_since > STUCK_S:
+                raise _Stuck(f"embedded engine on port {port} accepts connections and has answered nothing for "
+                             f"{STUCK_S:.0f}s; see {data_dir / LOG_FILE}")
+        else:
+            silent_since = None
         if status is None:
             if proc is not None and _server_pid(port) != proc.pid:
                 raise GraphUnavailable(f"another server answers on port {port}; see {data_dir / LOG_FILE}")

@@ -629,3 +629,28 @@ def test_a_server_that_does_not_answer_its_first_graph_command_is_started_again(
         assert s.read("count_plans")[0]["total"] == 0
     finally:
         s.close()
+
+
+def test_a_server_that_answers_nothing_at_its_start_is_started_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An engine was seen accepting connections and answering no PING for two minutes after its start
+    (a test's setup failed on it). A server this process started that answers nothing at all, not even
+    'loading', for STUCK_S is killed and started once more."""
+    spawned: list[subprocess.Popen[bytes]] = []
+    spawn, ping = embedded._spawn, embedded._ping
+
+    def recording_spawn(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
+        proc = spawn(*args, **kwargs)
+        spawned.append(proc)
+        return proc
+
+    def first_server_silent(port: int, timeout: float = 0.5) -> str | None:
+        return "Timeout reading from socket" if len(spawned) == 1 else ping(port, timeout)
+
+    monkeypatch.setattr(embedded, "STUCK_S", 0.3)
+    monkeypatch.setattr(embedded, "_spawn", recording_spawn)
+    monkeypatch.setattr(embedded, "_ping", first_server_silent)
+    server = embedded.start(tmp_path / "data")
+    try:
+        assert len(spawned) == 2 and spawned[0].poll() is not None and server.pid == spawned[1].pid
+    finally:
+        server.stop()
