@@ -449,26 +449,26 @@ def spaced_only(raw: str | None) -> bool:
         return False
 
 
-@rule("malformed_rupiah", "error",
-      "Angka rupiah tidak ditulis dengan benar (kelompok ribuan harus tiga digit).",
-      "A rupiah figure is not well-formed (thousands groups must have three digits).",
-      "check_malformed_rupiah")
-def _malformed(ctx: Context, r: Rule) -> list[Finding]:
-    return [r.finding(ctx, row["plan"], [row["id"]],
-                      f"{row['figure']} written as '{row['raw']}' (reads as {format_rupiah(int(row['reads_as']))})",
-                      level=row["level"], raw=row["raw"], reads_as=int(row["reads_as"]), figure=row["figure"])
-            for row in ctx.rows("check_malformed_rupiah") if not spaced_only(row["raw"])]
+def _rupiah_rule(spaced: bool, note: str) -> Callable[[Context, Rule], list[Finding]]:
+    """The findings of the malformed figures whose only fault is a space (spaced) or not (the others)."""
+    def run(ctx: Context, r: Rule) -> list[Finding]:
+        return [r.finding(ctx, row["plan"], [row["id"]],
+                          f"{row['figure']} written as '{row['raw']}'{note} (reads as {format_rupiah(int(row['reads_as']))})",
+                          level=row["level"], raw=row["raw"], reads_as=int(row["reads_as"]), figure=row["figure"])
+                for row in ctx.rows("check_malformed_rupiah") if spaced_only(row["raw"]) == spaced]
+
+    return run
 
 
-@rule("rupiah_spacing", "warning",
-      "Angka rupiah dengan spasi di dalamnya; nilainya tetap jelas.",
-      "A rupiah figure with a stray space in it; its value is not in doubt.",
-      "check_malformed_rupiah")
-def _rupiah_spacing(ctx: Context, r: Rule) -> list[Finding]:
-    return [r.finding(ctx, row["plan"], [row["id"]],
-                      f"{row['figure']} written as '{row['raw']}', a stray space (reads as {format_rupiah(int(row['reads_as']))})",
-                      level=row["level"], raw=row["raw"], reads_as=int(row["reads_as"]), figure=row["figure"])
-            for row in ctx.rows("check_malformed_rupiah") if spaced_only(row["raw"])]
+rule("malformed_rupiah", "error",
+     "Angka rupiah tidak ditulis dengan benar (kelompok ribuan harus tiga digit).",
+     "A rupiah figure is not well-formed (thousands groups must have three digits).",
+     "check_malformed_rupiah")(_rupiah_rule(spaced=False, note=""))
+
+rule("rupiah_spacing", "warning",
+     "Angka rupiah dengan spasi di dalamnya; nilainya tetap jelas.",
+     "A rupiah figure with a stray space in it; its value is not in doubt.",
+     "check_malformed_rupiah")(_rupiah_rule(spaced=True, note=", a stray space"))
 
 
 # ---- nomenclature codes -------------------------------------------------------------------------
