@@ -42,18 +42,6 @@ class Trace(BaseModel):
     subtree: list[SubtreeNode]
 
 
-def element_uid(store: GraphStore, plan_id: str, node: str) -> str:
-    """The uid of element `node` of plan `plan_id` (or of "other-plan/id").
-
-    Raises:
-        NotFound: no such element.
-    """
-    uid = node_uid(plan_id, node)
-    if not store.read("get_element", uid=uid):
-        raise _no_element(uid)
-    return uid
-
-
 def _no_element(uid: str) -> NotFound:
     p, _, local = uid.partition("/")
     return NotFound(f"plan {p!r} has no element {local!r}")

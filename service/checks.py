@@ -21,7 +21,7 @@ from service.errors import Busy, NotFound, QueryError
 from service.nomenklatur import LEVEL_ABOVE, LEVELS
 from service.plans import list_plans, local_ref
 from service.store import GraphStore
-from service.values import format_rupiah, text_key
+from service.values import format_rupiah, parse_rupiah, text_key
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER = {"info": 0, "warning": 1, "error": 2}
@@ -203,6 +203,7 @@ def _absent_map(ctx: Context) -> dict[tuple[str, str], frozenset[str]]:
     if cached is None:
         by_kind = {k: frozenset(v) for k, v in ctx.config.get("absent_by_kind", {}).items()}
         whole = {p: by_kind[k] for p, k in ctx.kind.items() if k in by_kind}
+        ctx.__dict__["_absent_by_kind"] = dict(whole)  # what of it comes from the kind (document_gap says so)
         cached = {}
         for r in ctx.rows("list_absent"):
             if r["plan_absent"]:
@@ -439,8 +440,6 @@ def _rollup(ctx: Context, r: Rule) -> list[Finding]:
 
 def spaced_only(raw: str | None) -> bool:
     """A rupiah figure whose only fault is a space inside it ('23. 000.000'): its value is not in doubt."""
-    from service.values import parse_rupiah
-
     if not raw or not any(c.isspace() for c in raw.strip()):
         return False
     try:
@@ -849,15 +848,14 @@ def _document_gap(ctx: Context, r: Rule) -> list[Finding]:
         for aspect in gone:
             by_plan.setdefault(plan, {}).setdefault(aspect, 0)
             by_plan[plan][aspect] += 1
-    whole = ctx.__dict__["_absent_by_plan"]
-    kinds = {k: frozenset(v) for k, v in ctx.config.get("absent_by_kind", {}).items()}
+    whole, kinds = ctx.__dict__["_absent_by_plan"], ctx.__dict__["_absent_by_kind"]
     out = []
     for plan in ctx.plan_ids:
         every = sorted(whole.get(plan, ()))
         counts = {a: n for a, n in by_plan.get(plan, {}).items() if a not in every}
         if not counts and not every:
             continue
-        by_kind = sorted(kinds.get(ctx.kind.get(plan) or "", frozenset()) & set(every))
+        by_kind = sorted(kinds.get(plan, frozenset()))
         parts = [f"{a} of {n} element(s)" for a, n in sorted(counts.items())]
         parts += [f"{a} of every element" + (f" (not part of a document of kind {ctx.kind[plan]})" if a in by_kind else "")
                   for a in every]

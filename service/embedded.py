@@ -203,9 +203,14 @@ def _port_was_taken(log: Path, offset: int) -> bool:
         return False
 
 
-def start(data_dir: Path, wait: float = 120.0, threads: int | None = None) -> EmbeddedServer:
+def start(data_dir: Path, wait: float = 120.0, threads: int | None = None, graph: str | None = None) -> EmbeddedServer:
     """Reuse the server already running on data_dir, or start one with `threads` query threads
-    (default_threads() when None); wait until its data is loaded.
+    (default_threads() when None); wait until its data is loaded and, with `graph`, until a server it
+    started answers a first command on that graph.
+
+    A server it started that accepts connections and answers nothing (the engine was seen to lock
+    itself, rarely, at its start or at its first graph command: its main thread waiting for a lock no
+    thread held) is killed and started once more; its log holds every write.
 
     Raises:
         GraphUnavailable: the server could not be started or did not finish loading in time.
@@ -225,29 +230,53 @@ def start(data_dir: Path, wait: float = 120.0, threads: int | None = None) -> Em
             state_path.unlink()  # stale: the owner died without cleaning up
         server, module = _binaries()
         log = data_dir / LOG_FILE
-        stuck_before = False
-        for attempt in range(PORT_ATTEMPTS):
+        port_tries, restarts = PORT_ATTEMPTS, 1
+        while True:
             # The port is free when chosen, but another process may take it before the server binds it.
             port = _free_port()
             log_at = log.stat().st_size if log.exists() else 0
             proc = _spawn(server, module, port, data_dir, threads or default_threads())
             try:
                 _wait_ready(port, wait, data_dir, proc)
+                if graph is not None:
+                    _first_answer(port, graph, data_dir)
                 break
             except _Stuck:
-                proc.kill()  # its log holds every write; a second start replays it
-                proc.wait()
-                if stuck_before:
+                _kill(proc)
+                if not restarts:
                     raise
-                stuck_before = True
+                restarts -= 1
             except GraphUnavailable:
-                proc.kill()
-                proc.wait()
-                if attempt + 1 < PORT_ATTEMPTS and _port_was_taken(log, log_at):
+                _kill(proc)
+                port_tries -= 1
+                if port_tries and _port_was_taken(log, log_at):
                     continue
                 raise
         state_path.write_text(json.dumps({"port": port, "pid": proc.pid}))
         return EmbeddedServer(data_dir=data_dir, port=port, pid=proc.pid, owned=True, process=proc)
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    proc.kill()  # a locked engine does not stop on SIGTERM
+    proc.wait()
+
+
+# how long a server this process started may take to answer its first command on the graph
+FIRST_ANSWER_S = 15.0
+
+
+def _first_answer(port: int, graph: str, data_dir: Path) -> None:
+    """Raises: _Stuck when a first command on `graph` gets no answer in FIRST_ANSWER_S."""
+    import redis
+
+    conn = redis.Redis(host="127.0.0.1", port=port, socket_timeout=FIRST_ANSWER_S, socket_connect_timeout=10)
+    try:
+        conn.execute_command("GRAPH.QUERY", graph, "RETURN 1")
+    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:
+        raise _Stuck(f"embedded engine on port {port} did not answer a first command on graph {graph!r} in "
+                     f"{FIRST_ANSWER_S:.0f}s ({e}); see {data_dir / LOG_FILE}") from e
+    finally:
+        conn.close()
 
 
 # how long a server this process started may accept connections without answering a single PING (not

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from service.errors import NotFound, QueryError
+from service.errors import QueryError
 from service.plans import local_ref
 from service.store import GraphStore
 
@@ -77,9 +77,9 @@ def impact(store: GraphStore, plan_id: str, cuts: list[str]) -> ImpactResult:
 
     cut_uids = _cut_uids(plan_id, cuts)
     rows = store.read("impact_rows", cuts=cut_uids, plan_id=plan_id)
-    absent = _absent(cut_uids, rows)
-    if absent:
-        raise missing(store, plan_id, absent)
+    missing_cut = _first_missing_cut(cut_uids, rows)
+    if missing_cut:
+        raise missing(store, plan_id, missing_cut)
     return impact_of_rows(plan_id, cut_uids, rows)
 
 
@@ -91,13 +91,13 @@ async def aimpact(store: GraphStore, plan_id: str, cuts: list[str]) -> ImpactRes
 
     cut_uids = _cut_uids(plan_id, cuts)
     rows = await store.aread("impact_rows", cuts=cut_uids, plan_id=plan_id)
-    absent = _absent(cut_uids, rows)
-    if absent:
-        raise await amissing(store, plan_id, absent)
+    missing_cut = _first_missing_cut(cut_uids, rows)
+    if missing_cut:
+        raise await amissing(store, plan_id, missing_cut)
     return impact_of_rows(plan_id, cut_uids, rows)
 
 
-def _absent(cut_uids: list[str], rows: list[dict[str, Any]]) -> str | None:
+def _first_missing_cut(cut_uids: list[str], rows: list[dict[str, Any]]) -> str | None:
     """The first cut element the rows do not have (each cut comes back itself, part 'removed')."""
     found = {r["element"]["uid"] for r in rows if r["part"] == "removed"}
     return next((c for c in cut_uids if c not in found), None)
@@ -111,15 +111,11 @@ def _cut_uids(plan_id: str, cuts: list[str]) -> list[str]:
 
 
 def impact_of_rows(plan_id: str, cut_uids: list[str], rows: list[dict[str, Any]]) -> ImpactResult:
-    """The impact of cutting `cut_uids` from the rows of cypher/impact_rows.cypher (three parts, one round trip).
+    """The impact of cutting `cut_uids` from the rows of cypher/impact_rows.cypher (three parts, one round trip),
+    every cut element among them (impact and aimpact say which is not, and why).
 
-    Raises: NotFound when a cut element is not among them."""
+    Raises: QueryError for a cut in another plan that does not reach this one."""
     down = [{**r, "parents": r["links"]} for r in rows if r["part"] == "removed"]
-    missing = set(cut_uids) - {r["element"]["uid"] for r in down}  # the cut elements come back themselves
-    if missing:
-        first = sorted(missing)[0]
-        p, _, local = first.partition("/")
-        raise NotFound(f"plan {p!r} has no element {local!r}")
     removed = _removed_set(down, set(cut_uids))
     # by level, then id: the engine returns the rows in an order of its own, which a change of the query moves
     down_removed = sorted((r for r in down if r["element"]["uid"] in removed),

@@ -245,7 +245,9 @@ class EmbeddedEngine:
     def __init__(self, data_dir: Path, graph: str = "pokin", timeout: float = 30.0, threads: int | None = None):
         from falkordb import FalkorDB
 
-        self.server = _started_and_answering(data_dir, graph, threads)
+        from service import embedded
+
+        self.server = embedded.start(data_dir, threads=threads, graph=graph)
         # A socket timeout beyond the query timeout: a server that stops answering gives an error, not a hang.
         self._db = FalkorDB(host="127.0.0.1", port=self.server.port, socket_timeout=timeout + 30, socket_connect_timeout=10)
         self._graph = self._db.select_graph(graph)
@@ -583,39 +585,6 @@ class Neo4jEngine:
 
     def close(self) -> None:
         self._driver.close()
-
-
-# how long a server this process just started may take to answer its first graph command
-FIRST_ANSWER_S = 15.0
-
-
-def _started_and_answering(data_dir: Path, graph: str, threads: int | None) -> Any:
-    """embedded.start, then a first graph command on the store's graph. A server this process started
-    that does not answer it is stopped and started once more: the engine was seen, once in some
-    thousand starts, to lock itself on its first graph command for good (its main thread waiting for a
-    lock on its graph registry that no thread held), and pokin then waited a minute and failed, and
-    left the server running."""
-    import redis
-
-    from service import embedded
-
-    for _attempt in (1, 2):
-        server = embedded.start(data_dir, threads=threads)
-        try:
-            conn = redis.Redis(host="127.0.0.1", port=server.port, socket_timeout=FIRST_ANSWER_S, socket_connect_timeout=10)
-            try:
-                conn.execute_command("GRAPH.QUERY", graph, "RETURN 1")
-            finally:
-                conn.close()
-            return server
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:
-            stuck = e
-            if not server.owned or server.process is None:
-                break  # another process's server: not this one's to restart
-            server.process.kill()  # a locked engine does not stop on SIGTERM; its log holds every write
-            server.process.wait()
-            server.stop()  # forgets it (the state file)
-    raise GraphUnavailable(f"embedded engine in {data_dir} does not answer: {stuck}")
 
 
 def open_store(settings: Settings, queries: Mapping[str, NamedQuery] | None = None) -> GraphStore:

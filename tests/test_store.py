@@ -602,13 +602,13 @@ def test_a_server_that_does_not_answer_its_first_graph_command_is_started_again(
     thread held): pokin waited a minute, failed, and left the server running. Now it starts it again."""
     import redis
 
-    started: list[int] = []
-    start = embedded.start
+    spawned: list[subprocess.Popen[bytes]] = []
+    spawn = embedded._spawn
 
-    def recording_start(*args: object, **kwargs: object) -> object:
-        server = start(*args, **kwargs)
-        started.append(server.pid)
-        return server
+    def recording_spawn(*args: object, **kwargs: object) -> subprocess.Popen[bytes]:
+        proc = spawn(*args, **kwargs)
+        spawned.append(proc)
+        return proc
 
     real = redis.Redis.execute_command
     stuck = [True]
@@ -619,14 +619,13 @@ def test_a_server_that_does_not_answer_its_first_graph_command_is_started_again(
             raise redis.exceptions.TimeoutError("Timeout reading from socket")
         return real(self, *args, **options)
 
-    monkeypatch.setattr(embedded, "start", recording_start)
+    monkeypatch.setattr(embedded, "_spawn", recording_spawn)
     monkeypatch.setattr(redis.Redis, "execute_command", first_probe_hangs)
     s = open_store(make_settings(tmp_path / "data"))
     try:
-        assert len(started) == 2 and started[0] != started[1]
-        with pytest.raises(ProcessLookupError):
-            os.kill(started[0], 0)  # the one that did not answer is gone
-        assert s.read("count_plans")[0]["total"] == 0
+        assert len(spawned) == 2 and spawned[0].pid != spawned[1].pid
+        assert spawned[0].poll() is not None  # the one that did not answer is gone
+        assert s.engine.server.pid == spawned[1].pid and s.read("count_plans")[0]["total"] == 0
     finally:
         s.close()
 
