@@ -266,10 +266,11 @@ FIRST_ANSWER_S = 15.0
 
 
 def _first_answer(port: int, graph: str, data_dir: Path) -> None:
-    """Raises: _Stuck when a first command on `graph` gets no answer in FIRST_ANSWER_S."""
+    """Raises: _Stuck when a first command on `graph` gets no answer in FIRST_ANSWER_S (one try: with the
+    client's own retries a locked engine held a start for minutes)."""
     import redis
 
-    conn = redis.Redis(host="127.0.0.1", port=port, socket_timeout=FIRST_ANSWER_S, socket_connect_timeout=10)
+    conn = _client(port, FIRST_ANSWER_S)
     try:
         conn.execute_command("GRAPH.QUERY", graph, "RETURN 1")
     except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as e:

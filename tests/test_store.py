@@ -653,3 +653,28 @@ def test_a_server_that_answers_nothing_at_its_start_is_started_again(tmp_path: P
         assert len(spawned) == 2 and spawned[0].poll() is not None and server.pid == spawned[1].pid
     finally:
         server.stop()
+
+
+def test_a_first_graph_command_to_a_silent_server_ends_as_stuck(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server that accepts the connection and never answers (as the locked engine did) is found stuck
+    after one try: the client's default retries held a real start for minutes."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    monkeypatch.setattr(embedded, "FIRST_ANSWER_S", 0.3)
+    try:
+        with pytest.raises(embedded._Stuck, match="did not answer a first command on graph 'pokin'"):
+            embedded._first_answer(listener.getsockname()[1], "pokin", tmp_path)
+        listener.setblocking(False)
+        connections = 0
+        while True:  # the connections the client made: one, not one per retry
+            try:
+                listener.accept()[0].close()
+            except BlockingIOError:
+                break
+            connections += 1
+    finally:
+        listener.close()
+    assert connections == 1
